@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CapabilitiesConfig(AppConfig):
+    name = "cbnet.capabilities"
+    label = "capabilities"
+    verbose_name = _("Capabilities")

@@ -1,0 +1,118 @@
+"""What: capability frameworks as trees of areas, and the maturity scale."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from cbnet.core.models import BaseModel, TranslatedNamesMixin
+
+
+class FrameworkKind(models.TextChoices):
+    DIAGNOSTIC = "diagnostic", _("Capacity-building diagnostic")
+    TFA = "tfa", _("WTO Trade Facilitation Agreement")
+    PMM = "pmm", _("Performance Measurement Mechanism")
+    COMPETENCY = "competency", _("Competency framework")
+    OTHER = "other", _("Other")
+
+
+class Framework(TranslatedNamesMixin, BaseModel):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=FrameworkKind.choices)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("capability framework")
+        verbose_name_plural = _("capability frameworks")
+
+    def get_absolute_url(self):
+        return reverse("capabilities:framework_detail", args=[self.pk])
+
+
+class Area(TranslatedNamesMixin, BaseModel):
+    """A node of a framework's tree. ``code`` is stable: other records refer to it."""
+
+    framework = models.ForeignKey(
+        Framework, verbose_name=_("framework"), on_delete=models.PROTECT, related_name="areas"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    code = models.CharField(_("code"), max_length=20)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    notifiable = models.BooleanField(
+        _("notified as a unit"),
+        default=False,
+        help_text=_("TFA: members notify category A, B or C for this unit."),
+    )
+
+    class Meta:
+        ordering = ["framework", "position", "code"]
+        verbose_name = _("capability area")
+        verbose_name_plural = _("capability areas")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "code"], name="capabilities_area_unique_code"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.display_name}"
+
+    def get_absolute_url(self):
+        return reverse("capabilities:framework_detail", args=[self.framework_id]) + f"#area-{self.code}"
+
+    def clean(self):
+        if self.parent_id:
+            if self.parent_id == self.pk:
+                raise ValidationError({"parent": _("An area cannot be its own parent.")})
+            if self.parent.framework_id != self.framework_id:
+                raise ValidationError({"parent": _("The parent must be in the same framework.")})
+
+
+class MaturityScale(TranslatedNamesMixin, BaseModel):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("maturity scale")
+        verbose_name_plural = _("maturity scales")
+
+
+class MaturityLevel(TranslatedNamesMixin, BaseModel):
+    """One level (0-4) of a maturity scale with its descriptor in each language."""
+
+    scale = models.ForeignKey(
+        MaturityScale, verbose_name=_("scale"), on_delete=models.CASCADE, related_name="levels"
+    )
+    level = models.PositiveSmallIntegerField(
+        _("level"), validators=[MinValueValidator(0), MaxValueValidator(4)]
+    )
+    descriptor = models.TextField(_("descriptor"))
+    descriptors = models.JSONField(_("descriptor in other languages"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["scale", "level"]
+        verbose_name = _("maturity level")
+        verbose_name_plural = _("maturity levels")
+        constraints = [
+            models.UniqueConstraint(fields=["scale", "level"], name="capabilities_level_unique"),
+            models.CheckConstraint(
+                condition=models.Q(level__lte=4), name="capabilities_level_0_to_4"
+            ),
+        ]
+
+    @property
+    def display_descriptor(self):
+        language = (get_language() or "en").split("-")[0]
+        return self.descriptors.get(language) or self.descriptor
+
+    def __str__(self):
+        return f"{self.level} - {self.display_name}"

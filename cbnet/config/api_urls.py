@@ -1,0 +1,1 @@
+urlpatterns = []  # placeholder: replaced by the module that owns these URLs

@@ -1,0 +1,59 @@
+"""ISO 3166-1 countries and IANA time zones, with names in the reader's language (pycountry)."""
+
+import gettext
+import zoneinfo
+from functools import cache
+
+import pycountry
+from django.utils.functional import lazy
+from django.utils.translation import get_language
+
+
+@cache
+def _translation(language):
+    try:
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+    except OSError:
+        return gettext.NullTranslations()
+
+
+def country_name(code, language=None):
+    country = pycountry.countries.get(alpha_2=code) if code else None
+    if country is None:
+        return code or ""
+    language = (language or get_language() or "en").split("-")[0]
+    name = getattr(country, "common_name", None) or country.name
+    return _translation(language).gettext(country.name) if language != "en" else name
+
+
+def _country_choices():
+    return sorted(
+        ((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries),
+        key=lambda choice: choice[1],
+    )
+
+
+country_choices = lazy(_country_choices, list)
+COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def country_by_name_or_code(value):
+    """ISO alpha-2 code for an import cell holding a code, an alpha-3 code or an English name."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        return pycountry.countries.lookup(value).alpha_2
+    except LookupError:
+        return None
+
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+# ISO 639-1 codes offered for "languages" fields: the network's working languages first.
+LANGUAGE_CODES = ["en", "es", "fr", "pt", "nl", "zh", "ar", "ru", "ht"]
+
+
+def language_name(code):
+    language = pycountry.languages.get(alpha_2=code)
+    return language.name if language else code

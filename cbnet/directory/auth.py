@@ -1,0 +1,29 @@
+"""Sign-in rules that come from appointments."""
+
+from django.contrib.auth.backends import ModelBackend
+
+from cbnet.core.permissions import get_actor
+
+
+def account_in_good_standing(user) -> bool:
+    """False for a person who has had appointments and holds none today.
+
+    Their account is kept (history, re-appointment) but cannot sign in. A person invited
+    without any appointment stays a reader until deactivated by hand. Superusers are the
+    break-glass accounts and always pass.
+    """
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    if person is None or person.archived_at is not None:
+        return person is None
+    if get_actor(user).has_appointments:
+        return True
+    return not person.appointments.filter(archived_at__isnull=True).exists()
+
+
+class AppointmentBackend(ModelBackend):
+    def user_can_authenticate(self, user):
+        return super().user_can_authenticate(user) and account_in_good_standing(user)
