@@ -1,1 +1,14 @@
-urlpatterns = []  # placeholder: replaced by the module that owns these URLs
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from django.views.i18n import set_language
+
+from cbnet.directory.views import home
+
+# The language switcher must work on the login page too: Django's set_language (served
+# at /i18n/setlang/ by config/urls.py) is exempted from LoginRequiredMiddleware here.
+# login_not_required marks the function itself, so the i18n include sees the mark.
+login_not_required(set_language)
+
+urlpatterns = [
+    path("", home, name="home"),
+]

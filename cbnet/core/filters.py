@@ -1,0 +1,83 @@
+"""Filter bases for list pages and the API: a free-text ``q`` and the archived switch.
+
+``q`` is normalised like ``search_text`` (cbnet.core.text.normalize) and every word must
+appear in one of ``search_paths`` (``search_text`` by default; a model's Filter may add
+related rows' search text, e.g. ``("search_text", "person__search_text")``). Matching is a
+plain ``contains`` on already-normalised text, so it behaves the same on SQLite and
+PostgreSQL and "Ramirez" finds "Ramírez". Paths across a to-many relation need
+``search_distinct = True``.
+
+Archivable models hide archived rows unless ``archived=yes`` (only archived) or
+``archived=all``.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cbnet.core.text import normalize
+
+ARCHIVED_CHOICES = (("no", _("Not archived")), ("yes", _("Archived")), ("all", _("All")))
+YES_NO_ALL = (("yes", _("Yes")), ("no", _("No")), ("all", _("All")))
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search",
+        label=_("Search"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Search")}),
+    )
+    search_paths: tuple[str, ...] = ("search_text",)
+    # Set when a search path crosses a to-many relation (rows would repeat).
+    search_distinct = False
+
+    def search(self, queryset, name, value):
+        words = normalize(value).split()[:10]
+        for word in words:
+            condition = Q()
+            for path in self.search_paths:
+                condition |= Q(**{f"{path}__contains": word})
+            queryset = queryset.filter(condition)
+        return queryset.distinct() if self.search_distinct else queryset
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
+class PrimaryFilterSet(SearchFilterSet):
+    archived = django_filters.ChoiceFilter(
+        choices=ARCHIVED_CHOICES,
+        method="filter_archived",
+        label=_("Archived"),
+        empty_label=None,
+        null_label=None,
+    )
+
+    def filter_archived(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, so the default also holds when absent
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        value = self.form.cleaned_data.get("archived") if hasattr(self.form, "cleaned_data") else ""
+        if value == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        if value == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=True)
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_qs"):
+            if self.is_bound:
+                self.errors  # noqa: B018 - validates the form so cleaned_data exists
+                self._qs = self.filter_queryset(self.queryset.all())
+            else:
+                self._qs = self.queryset.filter(archived_at__isnull=True)
+        return self._qs

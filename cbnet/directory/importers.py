@@ -1,0 +1,137 @@
+"""Import forms for the directory's bulk import (CSV/XLSX, one row = one form).
+
+Columns are the form's field names or labels (case and accents ignored). References are
+written the way people write them in a spreadsheet: an organisation by its name, acronym
+or IATI identifier; a region by its code; a person by e-mail; a country by its ISO code or
+English name; languages as "es, en"; roles and kinds by code or label.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from cbnet.core.forms import (
+    ChoiceOrLabelField,
+    CountryField,
+    LanguagesField,
+    LookupChoiceField,
+    PrimaryModelForm,
+)
+from cbnet.directory.choices import Domain, OrganisationKind, Role
+from cbnet.directory.forms import check_ncp_role
+from cbnet.directory.models import Appointment, Organisation, Person, Region
+
+
+def _live(model):
+    return model.objects.filter(archived_at__isnull=True)
+
+
+def _organisation_field(required=True, label=None):
+    return LookupChoiceField(
+        _live(Organisation),
+        lookups=("name", "acronym", "iati_ref"),
+        required=required,
+        label=label or _("organisation"),
+        help_text=_("Name, acronym or IATI identifier."),
+    )
+
+
+class RegionImportForm(PrimaryModelForm):
+    parent = LookupChoiceField(
+        _live(Region).filter(parent__isnull=True),
+        lookups=("code", "name"),
+        required=False,
+        label=_("parent region"),
+        help_text=_("Code of the parent region, e.g. AMS."),
+    )
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "parent"]
+
+
+class OrganisationImportForm(PrimaryModelForm):
+    kind = ChoiceOrLabelField(choices=OrganisationKind.choices, label=_("kind"))
+    country = CountryField(required=False, label=_("country"), help_text=_("ISO code or name."))
+    region = LookupChoiceField(
+        _live(Region).filter(parent__isnull=True),
+        lookups=("code",),
+        required=False,
+        label=_("region"),
+        help_text=_("Region code, e.g. AMS."),
+    )
+    subregion = LookupChoiceField(
+        _live(Region).filter(parent__isnull=False),
+        lookups=("code",),
+        required=False,
+        label=_("sub-region"),
+        help_text=_("Sub-region code, e.g. AMS-SAM."),
+    )
+    parent = _organisation_field(required=False, label=_("parent organisation"))
+    languages = LanguagesField(label=_("languages"))
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "acronym",
+            "kind",
+            "country",
+            "region",
+            "subregion",
+            "parent",
+            "iati_ref",
+            "time_zone",
+            "languages",
+            "website",
+        ]
+
+
+class PersonImportForm(PrimaryModelForm):
+    organisation = _organisation_field()
+    languages = LanguagesField(label=_("languages"))
+
+    class Meta:
+        model = Person
+        fields = [
+            "given_name",
+            "family_name",
+            "title",
+            "organisation",
+            "email",
+            "phone",
+            "mobile",
+            "languages",
+        ]
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        if email and _live(Person).filter(email__iexact=email).exists():
+            raise _exists_error(email)
+        return email
+
+
+def _exists_error(email):
+    from django.core.exceptions import ValidationError
+
+    return ValidationError(
+        _("A person with the e-mail %(email)s is already in the directory."),
+        code="exists",
+        params={"email": email},
+    )
+
+
+class AppointmentImportForm(PrimaryModelForm):
+    person = LookupChoiceField(
+        _live(Person), lookups=("email",), label=_("person"), help_text=_("The person's e-mail.")
+    )
+    organisation = _organisation_field()
+    role = ChoiceOrLabelField(choices=Role.choices, label=_("role"))
+    domain = ChoiceOrLabelField(choices=Domain.choices, required=False, label=_("domain"))
+
+    class Meta:
+        model = Appointment
+        fields = ["person", "organisation", "role", "domain", "start_date", "end_date", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        check_ncp_role(self, cleaned)
+        return cleaned

@@ -1,0 +1,310 @@
+"""Directory pages: regions, organisations, people, appointments, the vCard and home."""
+
+import vobject
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cbnet.core import permissions
+from cbnet.core.views import (
+    BaseObjectView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectImportView,
+    ObjectListView,
+    register_model_view,
+)
+from cbnet.directory import filters, forms, importers, tables
+from cbnet.directory.choices import Domain, Role
+from cbnet.directory.models import Appointment, Organisation, Person, Region
+
+
+def current_ncp_prefetch(on=None):
+    """Prefetch each organisation's current NCP and alternate appointments (one query)."""
+    return Prefetch(
+        "appointments",
+        queryset=Appointment.objects.current(on)
+        .filter(role__in=permissions.NCP_ROLES, archived_at__isnull=True)
+        .select_related("person")
+        .order_by("domain", "role", "-start_date"),
+        to_attr="current_ncp_appointments",
+    )
+
+
+def can_confirm_contacts(user, organisation):
+    if not permissions.can(user, "change", organisation):
+        return False
+    allowed = permissions.editable_fields(user, organisation)
+    return allowed is None or "contacts_confirmed_on" in allowed
+
+
+# --- regions -----------------------------------------------------------------------------
+
+
+@register_model_view(Region, "list")
+class RegionListView(ObjectListView):
+    queryset = Region.objects.select_related("parent")
+    filterset_class = filters.RegionFilter
+    table_class = tables.RegionTable
+
+
+@register_model_view(Region, "detail")
+class RegionDetailView(ObjectDetailView):
+    queryset = Region.objects.select_related("parent")
+
+    def get_extra_context(self, request, obj):
+        organisations = (
+            Organisation.objects.restrict(request.user, "view")
+            .filter(Q(region=obj) | Q(subregion=obj), archived_at__isnull=True)
+            .select_related("region", "subregion")
+            .prefetch_related(current_ncp_prefetch())
+            .order_by("name")
+        )
+        return {
+            "subregions": obj.subregions.filter(archived_at__isnull=True).order_by("code"),
+            "organisations": organisations,
+        }
+
+
+@register_model_view(Region, "edit")
+class RegionEditView(ObjectEditView):
+    model = Region
+    form_class = forms.RegionForm
+
+
+@register_model_view(Region, "import")
+class RegionImportView(ObjectImportView):
+    model = Region
+    import_form_class = importers.RegionImportForm
+
+
+# --- organisations -----------------------------------------------------------------------
+
+
+@register_model_view(Organisation, "list")
+class OrganisationListView(ObjectListView):
+    queryset = Organisation.objects.select_related("region", "subregion")
+    filterset_class = filters.OrganisationFilter
+    table_class = tables.OrganisationTable
+
+    def get_queryset(self, request, action="view"):
+        return super().get_queryset(request, action).prefetch_related(current_ncp_prefetch())
+
+
+@register_model_view(Organisation, "detail")
+class OrganisationDetailView(ObjectDetailView):
+    queryset = Organisation.objects.select_related(
+        "region", "subregion", "parent", "contacts_confirmed_by"
+    )
+
+    def get_extra_context(self, request, obj):
+        today = timezone.localdate()
+        live = Appointment.objects.filter(organisation=obj, archived_at__isnull=True)
+        ncp_history = list(
+            live.filter(role__in=permissions.NCP_ROLES)
+            .select_related("person")
+            .order_by("-start_date", "domain", "role")
+        )
+        by_domain = []
+        for value, label in Domain.choices:
+            current = [a for a in ncp_history if a.domain == value and a.is_current(today)]
+            by_domain.append(
+                {
+                    "label": label,
+                    "ncp": next((a for a in current if a.role == Role.NCP), None),
+                    "alternate": next((a for a in current if a.role == Role.ALTERNATE_NCP), None),
+                }
+            )
+        return {
+            "ncp_by_domain": by_domain,
+            "ncp_history": ncp_history,
+            "other_appointments": live.current(today)
+            .exclude(role__in=permissions.NCP_ROLES)
+            .select_related("person")
+            .order_by("role", "person__family_name"),
+            "people": obj.people.filter(archived_at__isnull=True).order_by(
+                "family_name", "given_name"
+            ),
+            "children": obj.children.filter(archived_at__isnull=True).order_by("name"),
+            "contacts_stale": obj.contacts_stale(today),
+            "can_confirm": can_confirm_contacts(request.user, obj),
+            "can_add_person": permissions.can(request.user, "add", Person)
+            and permissions.can(request.user, "change", obj),
+        }
+
+
+@register_model_view(Organisation, "edit")
+class OrganisationEditView(ObjectEditView):
+    model = Organisation
+    form_class = forms.OrganisationForm
+
+
+@register_model_view(Organisation, "import")
+class OrganisationImportView(ObjectImportView):
+    model = Organisation
+    import_form_class = importers.OrganisationImportForm
+
+
+@register_model_view(Organisation, "confirm_contacts")
+class OrganisationConfirmContactsView(BaseObjectView):
+    """POST: the organisation's contacts are up to date (today, by the signed-in person)."""
+
+    model = Organisation
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        from cbnet.directory.services import confirm_contacts
+
+        organisation = self.get_object(request, pk)
+        if not can_confirm_contacts(request.user, organisation):
+            raise PermissionDenied
+        confirm_contacts(organisation, request.user)
+        messages.success(
+            request,
+            _("Thank you: the contacts of %(organisation)s are confirmed as up to date.")
+            % {"organisation": organisation},
+        )
+        target = request.POST.get("next")
+        if target == "home":
+            return redirect("home")
+        return redirect(organisation.get_absolute_url())
+
+
+# --- people ------------------------------------------------------------------------------
+
+
+@register_model_view(Person, "list")
+class PersonListView(ObjectListView):
+    queryset = Person.objects.select_related("organisation")
+    filterset_class = filters.PersonFilter
+    table_class = tables.PersonTable
+
+
+@register_model_view(Person, "detail")
+class PersonDetailView(ObjectDetailView):
+    queryset = Person.objects.select_related("organisation")
+
+    def get_extra_context(self, request, obj):
+        today = timezone.localdate()
+        appointments = list(
+            obj.appointments.filter(archived_at__isnull=True)
+            .select_related("organisation")
+            .order_by("-start_date")
+        )
+        return {
+            "current_appointments": [a for a in appointments if a.is_current(today)],
+            "past_appointments": [a for a in appointments if not a.is_current(today)],
+            "expertise": obj.expertise.select_related("framework").order_by("framework", "code"),
+            "can_add_appointment": permissions.can(request.user, "add", Appointment),
+        }
+
+
+@register_model_view(Person, "edit")
+class PersonEditView(ObjectEditView):
+    model = Person
+    form_class = forms.PersonForm
+
+
+@register_model_view(Person, "import")
+class PersonImportView(ObjectImportView):
+    model = Person
+    import_form_class = importers.PersonImportForm
+
+
+@register_model_view(Person, "vcard")
+class PersonVCardView(BaseObjectView):
+    queryset = Person.objects.select_related("organisation")
+
+    def get(self, request, pk):
+        person = self.get_object(request, pk)
+        response = HttpResponse(vcard(person), content_type="text/vcard; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="person-{person.pk}.vcf"'
+        return response
+
+
+def vcard(person) -> bytes:
+    """The person's contact card (vCard 3.0, UTF-8)."""
+    card = vobject.vCard()
+    card.add("fn").value = person.full_name
+    card.add("n").value = vobject.vcard.Name(family=person.family_name, given=person.given_name)
+    if person.organisation_id:
+        card.add("org").value = [person.organisation.name]
+    if person.title:
+        card.add("title").value = person.title
+    if person.email:
+        email = card.add("email")
+        email.value = person.email
+        email.type_param = "INTERNET"
+    for number, kind in ((person.phone, "WORK"), (person.mobile, "CELL")):
+        if number:
+            tel = card.add("tel")
+            tel.value = number
+            tel.type_param = kind
+    for code in person.languages or []:
+        card.add("lang").value = code
+    return card.serialize().encode("utf-8")
+
+
+# --- appointments ------------------------------------------------------------------------
+
+
+@register_model_view(Appointment, "list")
+class AppointmentListView(ObjectListView):
+    queryset = Appointment.objects.select_related("person", "organisation")
+    filterset_class = filters.AppointmentFilter
+    table_class = tables.AppointmentTable
+
+
+@register_model_view(Appointment, "detail")
+class AppointmentDetailView(ObjectDetailView):
+    queryset = Appointment.objects.select_related("person", "organisation")
+
+    def get_extra_context(self, request, obj):
+        return {"is_current": obj.is_current()}
+
+
+@register_model_view(Appointment, "edit")
+class AppointmentEditView(ObjectEditView):
+    model = Appointment
+    form_class = forms.AppointmentForm
+
+
+@register_model_view(Appointment, "import")
+class AppointmentImportView(ObjectImportView):
+    model = Appointment
+    import_form_class = importers.AppointmentImportForm
+
+
+# --- home --------------------------------------------------------------------------------
+
+
+def home(request):
+    """The signed-in person's organisation, appointments and contacts to confirm."""
+    user = request.user
+    person = Person.objects.select_related("organisation").filter(user=user).first()
+    actor = permissions.get_actor(user)
+    today = timezone.localdate()
+    appointments = []
+    if person is not None:
+        appointments = list(
+            person.appointments.current(today)
+            .filter(archived_at__isnull=True)
+            .select_related("organisation")
+            .order_by("organisation__name", "role")
+        )
+    to_confirm = list(
+        Organisation.objects.filter(pk__in=actor.self_service_org_ids, archived_at__isnull=True)
+        .select_related("contacts_confirmed_by")
+        .order_by("name")
+    )
+    for organisation in to_confirm:
+        organisation.stale = organisation.contacts_stale(today)
+    return render(
+        request,
+        "directory/home.html",
+        {"person": person, "appointments": appointments, "to_confirm": to_confirm},
+    )
