@@ -144,56 +144,71 @@ def _date(rng, first_year, last_year):
     return datetime.date.fromordinal(rng.randint(start, end))
 
 
-def _demo_regions():
-    """Region definitions from the demo loader, if it offers them (else None)."""
+def _demo():
     try:
         from cbnet.directory import demo
     except ImportError:
         return None
-    for name in ("REGIONS", "REGION_DATA", "DEMO_REGIONS"):
-        value = getattr(demo, name, None)
-        if value:
-            return value
-    return None
+    return demo
 
 
 def ensure_regions():
     """The six regions and the AMS sub-regions: reuse existing rows, create missing ones.
 
-    The demo loader's own region set-up is used when it exposes one (``ensure_regions`` or
-    ``load_regions``); otherwise the rows are created here with names in en/es/fr/pt.
+    The definitions (codes, names in en/es/fr/pt) come from the demo loader
+    (``cbnet.directory.demo.REGIONS``) when it has them, else from this module.
     """
     from cbnet.directory.models import Region
 
-    try:
-        from cbnet.directory import demo
-    except ImportError:
-        demo = None
-    for name in ("ensure_regions", "load_regions", "create_regions"):
-        loader = getattr(demo, name, None)
-        if callable(loader):
-            try:
-                loader()
-            except TypeError:
-                pass  # a different signature: fall back to our own definitions
-            break
+    definitions = [(code, None, *names) for code, names in REGIONS.items()] + [
+        (code, "AMS", *names) for code, names in SUBREGIONS.items()
+    ]
+    demo_regions = getattr(_demo(), "REGIONS", None)
+    if demo_regions:
+        try:
+            definitions = [(c, p, en, es, fr, pt) for c, p, en, es, fr, pt in demo_regions]
+        except (TypeError, ValueError):
+            pass  # a different shape: keep ours
     existing = {region.code: region for region in Region.objects.all()}
-
-    def make(code, names, parent=None):
+    for code, parent, en, es, fr, pt in sorted(definitions, key=lambda d: d[1] is not None):
         if code in existing:
-            return existing[code]
-        en, es, fr, pt = names
-        region = Region(code=code, name=en, names={"es": es, "fr": fr, "pt": pt}, parent=parent)
-        region.search_text = region.build_search_text()
+            continue
+        region = Region(
+            code=code,
+            name=en,
+            names={"es": es, "fr": fr, "pt": pt},
+            parent=existing.get(parent) if parent else None,
+        )
         region.save()  # a handful of rows: the ordinary save (and its history) is fine
         existing[code] = region
-        return region
-
-    for code, names in REGIONS.items():
-        make(code, names)
-    for code, names in SUBREGIONS.items():
-        make(code, names, parent=existing["AMS"])
+    for code in [*REGIONS, *SUBREGIONS]:
+        if code not in existing:
+            raise RuntimeError(f"region {code} is missing")
     return existing
+
+
+def _ams_subregions():
+    """{ISO code: AMS sub-region code} from the demo loader's member list, if it has one."""
+    out = {}
+    for member in getattr(_demo(), "AMS_MEMBERS", None) or []:
+        iso2, subregion = getattr(member, "iso2", None), getattr(member, "subregion", None)
+        if iso2 and subregion:
+            out[iso2] = subregion
+    return out
+
+
+def _expertise_areas():
+    """Capability areas people can have as expertise (loaded from the project's data)."""
+    from cbnet.capabilities.models import Area
+
+    if not Area.objects.exists():
+        try:
+            from cbnet.capabilities.services import load_frameworks
+
+            load_frameworks()
+        except Exception:  # noqa: BLE001 - no capability data yet: people get no expertise
+            return []
+    return list(Area.objects.values_list("pk", flat=True))
 
 
 def generate(scale=1.0, seed=2026, today=None, stdout=None):
@@ -218,6 +233,7 @@ def generate(scale=1.0, seed=2026, today=None, stdout=None):
         regions = ensure_regions()
         summary.regions = len(regions)
         subregions = [regions[code] for code in SUBREGIONS]
+        ams_subregions = _ams_subregions()
 
         # --- organisations ---------------------------------------------------------
         n_admins = _scaled(186, scale)
@@ -242,7 +258,11 @@ def generate(scale=1.0, seed=2026, today=None, stdout=None):
                     kind="member_administration",
                     country=country,
                     region=region,
-                    subregion=subregions[i % len(subregions)] if region_code == "AMS" else None,
+                    subregion=(
+                        regions.get(ams_subregions.get(country), subregions[i % len(subregions)])
+                        if region_code == "AMS"
+                        else None
+                    ),
                     time_zone="UTC",
                     languages=rng.choice(LANGUAGE_SETS),
                     website=f"https://customs.{country.lower()}.example",
@@ -335,6 +355,17 @@ def generate(scale=1.0, seed=2026, today=None, stdout=None):
                 people.append(person)
         people = Person.objects.bulk_create(people, batch_size=BATCH)
         summary.people = len(people)
+        areas = _expertise_areas()
+        if areas:
+            # About a third of people list one to three areas of expertise.
+            through = Person.expertise.through
+            links = []
+            for person in people:
+                if rng.random() < 0.33:
+                    for area_id in rng.sample(areas, k=min(len(areas), rng.randint(1, 3))):
+                        links.append(through(person_id=person.pk, area_id=area_id))
+            through.objects.bulk_create(links, batch_size=BATCH)
+            summary.extra["expertise_links"] = len(links)
         say(f"  {len(people)} people")
 
         # --- appointments (3 per person) ---------------------------------------------
