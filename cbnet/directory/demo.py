@@ -543,6 +543,8 @@ def load_demo(today=None):
 
     areas = {(a.framework.code, a.code): a for a in Area.objects.select_related("framework")}
     people_specs, appointment_specs = demo_people()
+    users, new_users = _ensure_users(people_specs)
+    created += new_users
     people = {}
     for spec in people_specs:
         person, new = ensure(
@@ -555,6 +557,7 @@ def load_demo(today=None):
                 "organisation": orgs[spec.org] if spec.org else None,
                 "languages": list(spec.languages),
                 "phone": spec.phone,
+                "user": users.get(spec.username),
             },
         )
         if new and spec.expertise:
@@ -575,7 +578,7 @@ def load_demo(today=None):
         )
 
     created += _confirmers(today)
-    created += _ensure_logins(people_specs, people)
+    created += _link_users(people_specs, people, users)
     return {"created": created}
 
 
@@ -601,15 +604,14 @@ def _confirmers(today):
     return count
 
 
-def _ensure_logins(people_specs, people):
-    """Create the demo users (linked to their people) and make the demo password work."""
+def _ensure_users(people_specs):
+    """The demo users by username, created if missing; the demo password always works."""
     User = get_user_model()
     password = demo_password()
-    count = 0
+    users, count = {}, 0
     for spec in people_specs:
         if not spec.username:
             continue
-        person = people[spec.email]
         user = User.objects.filter(username=spec.username).first()
         if user is None:
             user = User(
@@ -625,11 +627,24 @@ def _ensure_logins(people_specs, people):
         elif not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
-        if person.user_id is None and not hasattr(user, "person"):
-            person.user = user
-            person._change_reason = CHANGE_REASON
-            person.save(update_fields=["user"])
-            count += 1
+        users[spec.username] = user
+    return users, count
+
+
+def _link_users(people_specs, people, users):
+    """Link a demo user to its person where an earlier load left them apart."""
+    count = 0
+    for spec in people_specs:
+        user = users.get(spec.username)
+        person = people[spec.email]
+        if user is None or person.user_id is not None:
+            continue
+        if Person.objects.filter(user=user).exists():
+            continue
+        person.user = user
+        person._change_reason = CHANGE_REASON
+        person.save(update_fields=["user"])
+        count += 1
     return count
 
 
