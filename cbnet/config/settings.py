@@ -41,6 +41,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # (CBNET_DEMO=1, the default outside production) so the fixed demo logins work.
 CBNET_DEMO = env_bool("CBNET_DEMO", default=not PRODUCTION)
 CBNET_REQUIRE_2FA_FOR_OFFICERS = env_bool("CBNET_REQUIRE_2FA", default=not CBNET_DEMO)
+OTP_TOTP_ISSUER = "CBNet"  # the name authenticator apps show
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -79,8 +80,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "cbnet.directory.middleware.AccountStandingMiddleware",
+    # Before the two below: they leave a message when they sign someone out or hold them.
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cbnet.directory.middleware.AccountStandingMiddleware",
+    "cbnet.directory.accounts.middleware.OfficerTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

@@ -1,5 +1,6 @@
 """Sign-in rules that come from appointments."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 from cbnet.core.permissions import get_actor
@@ -27,3 +28,17 @@ def account_in_good_standing(user) -> bool:
 class AppointmentBackend(ModelBackend):
     def user_can_authenticate(self, user):
         return super().user_can_authenticate(user) and account_in_good_standing(user)
+
+    def get_user(self, user_id):
+        """The session's user, checked only for ``is_active``.
+
+        Standing is checked on each request by AccountStandingMiddleware, which signs the
+        person out *with a message*; refusing them here would make them silently anonymous
+        and leave the middleware nothing to do.
+        """
+        user_model = get_user_model()
+        try:
+            user = user_model._default_manager.get(pk=user_id)
+        except user_model.DoesNotExist:
+            return None
+        return user if ModelBackend.user_can_authenticate(self, user) else None
