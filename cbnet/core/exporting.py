@@ -66,6 +66,7 @@ def table_rows(table, exclude=("actions",)):
 
 
 def _csv_text(value):
+    value = cell_value(value)
     if value is None:
         return ""
     if isinstance(value, datetime.datetime | datetime.date):
@@ -97,6 +98,7 @@ def to_xlsx(headers, rows, title="Export") -> bytes:
         cell.font = Font(bold=True)
     widths = [len(str(header)) for header in headers]
     for row in rows:
+        row = [cell_value(value) for value in row]
         sheet.append(row)
         for index, value in enumerate(row):
             if isinstance(value, datetime.datetime):

@@ -24,6 +24,7 @@ class RegionForm(PrimaryModelForm):
 
 class OrganisationForm(PrimaryModelForm):
     languages = LanguagesField(label=_("languages"))
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Organisation

@@ -6,6 +6,7 @@ or IATI identifier; a region by its code; a person by e-mail; a country by its I
 English name; languages as "es, en"; roles and kinds by code or label.
 """
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cbnet.core.forms import (
@@ -67,6 +68,7 @@ class OrganisationImportForm(PrimaryModelForm):
     )
     parent = _organisation_field(required=False, label=_("parent organisation"))
     languages = LanguagesField(label=_("languages"))
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Organisation
