@@ -152,6 +152,7 @@ class Target:
     rounds: list = field(default_factory=list)  # every round's wrk result
     peak_mb: float | None = None
     queries: int | None = None  # SQL queries for one request, counted in-process
+    cpu_ms: float | None = None  # CPU time per request, in-process
 
 
 def setup_django(database_url, static_root):
@@ -169,6 +170,8 @@ def prepare(scale, seed):
     from django.core.management import call_command
     from django.db import connection, connections
 
+    for warning in settings.BENCH_WARNINGS:
+        say(f"  WARNING: {warning}")
     t = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
     say(f"  migrated in {time.monotonic() - t:.1f} s")
@@ -500,8 +503,10 @@ def measure(server, targets, cookie, authorization, args):
             target.note = (target.note + "; " if target.note else "") + "peak since start"
 
 
-def count_queries(targets, cookie, authorization):
-    """SQL queries and status of one request per target, in this process (test client)."""
+def count_queries(targets, cookie, authorization, requests=10):
+    """Per target, in this process (test client, same session): the SQL queries of one
+    request and the CPU time per request (process time, so other load on the machine
+    barely moves it; no server, no network, no concurrency)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -517,11 +522,15 @@ def count_queries(targets, cookie, authorization):
             client.get(target.url, headers=headers)  # warm caches first
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(target.url, headers=headers)
+            if response.status_code != 200:
+                continue
+            target.queries = len(queries.captured_queries)
+            started = time.process_time()
+            for _ in range(requests):
+                client.get(target.url, headers=headers)
+            target.cpu_ms = (time.process_time() - started) / requests * 1000
         except Exception as error:  # noqa: BLE001 - reported in the table
             target.problem = f"in-process request failed: {error!r}"
-            continue
-        if response.status_code == 200:
-            target.queries = len(queries.captured_queries)
 
 
 def profile(targets, cookie, authorization, words, requests=100):
@@ -584,15 +593,15 @@ def report(targets, memory, args, summary, vendor):
     )
     header = (
         f"{'target':<34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'ratio':>6} "
-        f"{'peak MB':>8} {'SQL':>4}  verdict"
+        f"{'peak MB':>8} {'SQL':>4} {'CPU ms':>7}  verdict"
     )
     say(header)
     say("-" * len(header))
     rows = []
     for target in targets:
         if not target.result:
-            say(f"{target.name:<34} {'-':>8} {'-':>8} {'-':>8} {'-':>6} {'-':>8} {'-':>4}  "
-                f"NOT MEASURED: {target.problem}")  # fmt: skip
+            dashes = " ".join(f"{'-':>{w}}" for w in (8, 8, 8, 6, 8, 4, 7))
+            say(f"{target.name:<34} {dashes}  NOT MEASURED: {target.problem}")
             rows.append({"target": target.name, "url": target.url, "problem": target.problem})
             continue
         r = target.result
@@ -610,9 +619,10 @@ def report(targets, memory, args, summary, vendor):
             why.append(f"{errors} errors/non-2xx")
         peak = f"{target.peak_mb:.0f}" if target.peak_mb is not None else "?"
         sql = str(target.queries) if target.queries is not None else "?"
+        cpu = f"{target.cpu_ms:.1f}" if target.cpu_ms is not None else "?"
         say(
             f"{target.name:<34} {r['p50_us'] / 1000:>8.1f} {r['p95_us'] / 1000:>8.1f} "
-            f"{rps(r):>8.0f} {ratio:>6.2f} {peak:>8} {sql:>4}  {verdict}"
+            f"{rps(r):>8.0f} {ratio:>6.2f} {peak:>8} {sql:>4} {cpu:>7}  {verdict}"
             + (f" ({', '.join(why)})" if why else "")
         )
         rows.append(
@@ -625,6 +635,7 @@ def report(targets, memory, args, summary, vendor):
                 "ratio": ratio,
                 "peak_mb": target.peak_mb,
                 "queries": target.queries,
+                "cpu_ms_in_process": target.cpu_ms,
                 "rounds_requests_per_s": [rps(x) for x in target.rounds],
                 "errors": r["errors"],
                 "bytes": target.bytes,
@@ -638,7 +649,11 @@ def report(targets, memory, args, summary, vendor):
     )
     if args.rounds > 1:
         say(f"each row is the median of {args.rounds} rounds (by req/s); peak MB is the max.")
-    say("SQL: queries one request makes (counted in-process with the same session).")
+    say(
+        "SQL, CPU ms: queries and CPU time of one request in-process (test client, same "
+        "session, no server): a cross-check of the ratio that other load on the machine "
+        "barely moves."
+    )
     say(
         "peak MB: the highest worker's peak resident memory (VmHWM) during that target; "
         "workers at the end: "

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 
 from cbnet.config.settings import *  # noqa: F403
-from cbnet.config.settings import STORAGES, TEMPLATES
+from cbnet.config.settings import PACKAGE_DIR, STATICFILES_DIRS, STORAGES, TEMPLATES
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -44,6 +44,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = False
+# Problems with the project's settings that the bench worked around (run.py prints them).
+BENCH_WARNINGS = []
+_dirs = [Path(d[1] if isinstance(d, (tuple, list)) else d) for d in STATICFILES_DIRS]
+if (PACKAGE_DIR / "static").is_dir() and PACKAGE_DIR / "static" not in _dirs:
+    STATICFILES_DIRS = [*STATICFILES_DIRS, PACKAGE_DIR / "static"]
+    BENCH_WARNINGS.append(
+        "cbnet/static/ is not in STATICFILES_DIRS: collectstatic skips it, so with the "
+        "manifest storage every page that uses {% static %} on it answers 500 in production. "
+        "The bench adds it."
+    )
 
 # As in production: ROCB officers need two-factor login; the bench session is verified.
 CBNET_REQUIRE_2FA_FOR_OFFICERS = True
