@@ -13,10 +13,10 @@ Rules (docs/permissions.md explains them with examples):
 - ROCB officers change the organisations of their region (and its sub-regions), and those
   organisations' people and appointments, NCP appointments included.
 - NCPs and alternate NCPs change their own administration's people and appointments except
-  NCP and alternate-NCP appointments; on their administration's own record only
-  ``ORGANISATION_SELF_SERVICE_FIELDS``.
+  the appointments that confer rights (``RIGHTS_ROLES``: NCP, alternate NCP, partner focal
+  point); on their administration's own record only ``ORGANISATION_SELF_SERVICE_FIELDS``.
 - Partner focal points do the same for their own organisation.
-- Everyone may edit their own person record (contact details, languages, expertise).
+- Everyone may edit their own person record, ``PERSON_SELF_SERVICE_FIELDS`` only.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ ORGANISATION_SELF_SERVICE_FIELDS = frozenset(
 )
 # Appointments that only the region's ROCB officers or the Secretariat record.
 NCP_ROLES = frozenset({"ncp", "alternate_ncp"})
+# Appointments that confer rights: an NCP or focal point cannot hand them out themselves.
+RIGHTS_ROLES = NCP_ROLES | {"partner_focal_point"}
+# Fields of their own person record that anyone may change.
+PERSON_SELF_SERVICE_FIELDS = frozenset(
+    {"given_name", "family_name", "title", "email", "phone", "mobile", "languages", "expertise"}
+)
 
 
 @dataclass
@@ -104,7 +110,9 @@ def build_actor(user, *, on) -> Actor:
             partner_orgs.add(org_id)
     if rocb_regions:
         # An ROCB's scope is its region and the region's sub-regions.
-        rocb_regions |= set(Region.objects.filter(parent_id__in=rocb_regions).values_list("pk", flat=True))
+        rocb_regions |= set(
+            Region.objects.filter(parent_id__in=rocb_regions).values_list("pk", flat=True)
+        )
     person_id = getattr(getattr(user, "person", None), "pk", None) if _has_person(user) else None
     return Actor(
         user_id=user.pk,
@@ -210,6 +218,20 @@ class PersonPolicy(Policy):
     def can_add(self, actor):
         return actor.has_write_role
 
+    def editable_fields(self, actor, obj):
+        if actor.is_secretariat:
+            return None
+        org = obj.organisation
+        if org is not None and (
+            org.region_id in actor.rocb_region_ids
+            or (org.subregion_id is not None and org.subregion_id in actor.rocb_region_ids)
+            or org.pk in actor.self_service_org_ids
+        ):
+            return None
+        if actor.person_id is not None and obj.pk == actor.person_id:
+            return set(PERSON_SELF_SERVICE_FIELDS)
+        return set()
+
 
 class AppointmentPolicy(Policy):
     def changeable(self, actor, qs):
@@ -220,7 +242,7 @@ class AppointmentPolicy(Policy):
         rocb = Q(organisation__region_id__in=actor.rocb_region_ids) | Q(
             organisation__subregion_id__in=actor.rocb_region_ids
         )
-        self_service = Q(organisation_id__in=actor.self_service_org_ids) & ~Q(role__in=NCP_ROLES)
+        self_service = Q(organisation_id__in=actor.self_service_org_ids) & ~Q(role__in=RIGHTS_ROLES)
         return qs.filter(rocb | self_service)
 
     def can_add(self, actor):

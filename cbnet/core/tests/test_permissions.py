@@ -371,3 +371,33 @@ def test_restricted_manager_is_the_same_door(world):
     assert set(Person.objects.restrict(ncp, "change")) == set(
         restrict(Person.objects.all(), ncp, "change")
     )
+
+
+def test_own_person_record_offers_only_contact_fields(world):
+    reader = world.users["reader"]
+    own = reader.person
+    assert editable_fields(reader, own) == {
+        "given_name", "family_name", "title", "email", "phone", "mobile", "languages",
+        "expertise",
+    }  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        check_fields(reader, own, ["organisation"])
+    check_fields(reader, own, ["phone"])
+    # The NCP keeps every field of the people of their own administration.
+    assert editable_fields(world.users["ncp_uy"], world.people["uy"]) is None
+    assert editable_fields(world.users["ncp_uy"], world.people["br"]) == set()
+
+
+def test_focal_point_cannot_hand_out_partner_rights(world):
+    partner = world.users["partner"]
+    outsider = world.people["br"]
+    grant = Appointment(
+        person=outsider,
+        organisation=world.orgs["idb"],
+        role="partner_focal_point",
+        start_date=datetime.date(2020, 1, 1),
+    )
+    grant.save()
+    assert not can(partner, "change", grant)
+    assert can(partner, "change", world.appointments["idb_staff"])
+    assert can(world.users["secretariat"], "change", grant)
