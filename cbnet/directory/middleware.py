@@ -16,6 +16,9 @@ class AccountStandingMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not account_in_good_standing(user):
             logout(request)
+            if request.path_info.startswith("/api/"):
+                # Signed out, the API itself answers 401 (a redirect means nothing to a client).
+                return self.get_response(request)
             messages.warning(
                 request,
                 _("Your appointments have ended, so your account can no longer sign in."),
