@@ -461,9 +461,12 @@ def measure(server, targets, cookie, authorization, args):
     wrk = ensure_wrk()
     measured = []
     for target in targets:
-        headers = {"Cookie": cookie, "Accept-Language": "en"}
+        # The API is called as API clients do: with the token only (no session cookie).
+        headers = {"Accept-Language": "en"}
         if target.api:
             headers["Authorization"] = authorization
+        else:
+            headers["Cookie"] = cookie
         status, body, location = fetch(server.base + target.url, headers)
         target.status, target.bytes = status, len(body)
         if status != 200:
@@ -480,7 +483,7 @@ def measure(server, targets, cookie, authorization, args):
         for target in measured:
             env = {
                 **os.environ,
-                "BENCH_COOKIE": cookie,
+                "BENCH_COOKIE": "" if target.api else cookie,
                 "BENCH_AUTHORIZATION": authorization if target.api else "",
             }
             url = server.base + target.url
@@ -512,12 +515,13 @@ def count_queries(targets, cookie, authorization, requests=10):
     from django.test.utils import CaptureQueriesContext
 
     name, _, value = cookie.partition("=")
-    client = Client(HTTP_HOST=HOST, raise_request_exception=False)
-    client.cookies[name] = value
     for target in targets:
+        client = Client(HTTP_HOST=HOST, raise_request_exception=False)
         headers = {"Accept-Language": "en"}
         if target.api:
             headers["Authorization"] = authorization
+        else:
+            client.cookies[name] = value
         try:
             client.get(target.url, headers=headers)  # warm caches first
             with CaptureQueriesContext(connection) as queries:
@@ -543,14 +547,15 @@ def profile(targets, cookie, authorization, words, requests=100):
     from django.test.utils import CaptureQueriesContext
 
     name, _, value = cookie.partition("=")
-    client = Client(HTTP_HOST=HOST, raise_request_exception=False)
-    client.cookies[name] = value
     for target in targets:
         if not any(w in target.name.lower() for w in words):
             continue
+        client = Client(HTTP_HOST=HOST, raise_request_exception=False)
         headers = {"Accept-Language": "en"}
         if target.api:
             headers["Authorization"] = authorization
+        else:
+            client.cookies[name] = value
         client.get(target.url, headers=headers)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(target.url, headers=headers)
