@@ -52,10 +52,12 @@ class LoginForm(AuthenticationForm):
         try:
             user = user_model._default_manager.get_by_natural_key(username)
         except user_model.DoesNotExist:
+            user = None
+        if user is None or not user.is_active or account_in_good_standing(user):
+            # Hash once anyway, so the time taken says nothing about the account.
+            user_model().set_password(password)
             return False
-        return (
-            user.is_active and user.check_password(password) and not account_in_good_standing(user)
-        )
+        return user.check_password(password)
 
 
 def _same_email(a, b):
