@@ -287,10 +287,12 @@ class ObjectHistoryView(BaseObjectView):
 
 def history_entries(model, records, has_older=False):
     """[{record, user, changes: [(label, old, new)]}], newest first, FKs shown by name."""
+    # Keyed by field name (what diff_against reports); values are read by attname, so a
+    # foreign key is its id here and is resolved to a name below in one query per model.
     fields = {
-        f.attname: f
+        f.name: f
         for f in model._meta.concrete_fields
-        if f.attname not in HISTORY_HIDDEN_FIELDS and f.name not in HISTORY_HIDDEN_FIELDS
+        if f.name not in HISTORY_HIDDEN_FIELDS and not f.primary_key
     }
     raw = []
     for index, record in enumerate(records):
@@ -300,9 +302,9 @@ def history_entries(model, records, has_older=False):
             changes = [(c.field, c.old, c.new) for c in delta.changes if c.field in fields]
         elif record.history_type == "+" or not has_older:
             changes = [
-                (name, None, getattr(record, name))
-                for name in fields
-                if name != "id" and getattr(record, name) not in (None, "", [], {})
+                (name, None, getattr(record, field.attname))
+                for name, field in fields.items()
+                if getattr(record, field.attname) not in (None, "", [], {})
             ]
         else:
             changes = []
@@ -341,13 +343,15 @@ def _field_by_name(model, name):
 
 
 def _display(field, value, names):
-    if value in (None, ""):
+    if value is None or value == "":
         return ""
     if field is not None and field.is_relation:
         target = names.get(field.related_model, {}).get(value)
         return str(target) if target is not None else f"#{value}"
     if field is not None and field.choices:
         return dict(field.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value

@@ -92,8 +92,12 @@ class TestOrganisationViews(ModelViewTests):
         client.force_login(net.users["ncp_uy"])
         assert client.get(reverse("directory:organisation_add")).status_code == 403
 
-    @time_machine.travel(datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC), tick=False)
-    def test_confirm_contacts(self, client, net):
+    @pytest.fixture
+    def march_2026(self):
+        with time_machine.travel(datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC)):
+            yield
+
+    def test_confirm_contacts(self, client, march_2026, net):
         url = reverse("directory:organisation_confirm_contacts", args=[net.uruguay.pk])
         client.force_login(net.users["ncp_br"])
         assert client.post(url).status_code == 403
@@ -106,6 +110,12 @@ class TestOrganisationViews(ModelViewTests):
         assert uruguay.contacts_confirmed_by == net.people["ncp_uy"]
         page = client.get(net.uruguay.get_absolute_url()).content.decode()
         assert "Lucía Ramírez" in page and "Contacts confirmed on" in page
+        history = client.get(reverse("directory:organisation_history", args=[net.uruguay.pk]))
+        latest = history.context["entries"][0]
+        assert latest["user"] == net.users["ncp_uy"]
+        changes = {str(label): (old, new) for label, old, new in latest["changes"]}
+        assert changes["contacts confirmed by"] == ("", "Lucía Ramírez")
+        assert changes["contacts confirmed on"] == ("", datetime.date(2026, 3, 1))
 
     def test_detail_shows_current_ncp_and_handover_history(self, client, net):
         earlier = f.person("Sofía", "Castro", net.uruguay)
