@@ -225,11 +225,13 @@ class PersonPolicy(Policy):
         if org is not None and (
             org.region_id in actor.rocb_region_ids
             or (org.subregion_id is not None and org.subregion_id in actor.rocb_region_ids)
-            or org.pk in actor.self_service_org_ids
         ):
             return None
+        # Checked before the administration's scope: an NCP cannot move themselves elsewhere.
         if actor.person_id is not None and obj.pk == actor.person_id:
             return set(PERSON_SELF_SERVICE_FIELDS)
+        if org is not None and org.pk in actor.self_service_org_ids:
+            return None
         return set()
 
 

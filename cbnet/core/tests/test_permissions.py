@@ -401,3 +401,12 @@ def test_focal_point_cannot_hand_out_partner_rights(world):
     assert not can(partner, "change", grant)
     assert can(partner, "change", world.appointments["idb_staff"])
     assert can(world.users["secretariat"], "change", grant)
+
+
+def test_ncp_cannot_move_their_own_record_to_another_organisation(world):
+    ncp = world.users["ncp_uy"]
+    own = ncp.person
+    assert "organisation" not in editable_fields(ncp, own)
+    with pytest.raises(PermissionDenied):
+        check_fields(ncp, own, ["organisation"])
+    assert editable_fields(world.users["rocb"], own) is None
