@@ -24,6 +24,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -499,9 +500,27 @@ def measure(server, targets, cookie, authorization, args):
                 f"    {target.name}: {rps(result):.0f} req/s, p50 {p50:.1f} ms, "
                 f"p95 {p95:.1f} ms, {target.bytes // 1024} KiB"
             )
+    baseline = targets[0]
     for target in measured:
-        ordered = sorted(target.rounds, key=rps)
-        target.result = ordered[len(ordered) // 2]
+        # Medians over the rounds; the ratio is taken within each round (the baseline ran
+        # seconds before), then its median, so a slow round elsewhere on the machine does
+        # not skew it.
+        errors = {}
+        for result in target.rounds:
+            for key, value in result["errors"].items():
+                errors[key] = errors.get(key, 0) + value
+        ratios = [
+            rps(result) / rps(base_result)
+            for result, base_result in zip(target.rounds, baseline.rounds, strict=False)
+            if rps(base_result)
+        ]
+        target.result = {
+            "rps": statistics.median(rps(r) for r in target.rounds),
+            "p50_ms": statistics.median(r["p50_us"] / 1000 for r in target.rounds),
+            "p95_ms": statistics.median(r["p95_us"] / 1000 for r in target.rounds),
+            "ratio": statistics.median(ratios) if ratios else None,
+            "errors": errors,
+        }
         if not peaks_reset:
             target.note = (target.note + "; " if target.note else "") + "peak since start"
 
@@ -587,8 +606,6 @@ def rps(result):
 
 
 def report(targets, memory, args, summary, vendor):
-    base = targets[0].result
-    base_rps = rps(base) if base else 0.0
     say()
     say(
         f"CBNet benchmark - {vendor}, scale {args.scale:g} ({summary.people} people, "
@@ -610,7 +627,7 @@ def report(targets, memory, args, summary, vendor):
             rows.append({"target": target.name, "url": target.url, "problem": target.problem})
             continue
         r = target.result
-        ratio = rps(r) / base_rps if base_rps else 0.0
+        ratio = r["ratio"] or 0.0
         errors = sum(r["errors"].values())
         verdict_ratio = ratio >= TARGET_RATIO
         verdict_mb = target.peak_mb is not None and target.peak_mb < TARGET_MB
@@ -626,17 +643,17 @@ def report(targets, memory, args, summary, vendor):
         sql = str(target.queries) if target.queries is not None else "?"
         cpu = f"{target.cpu_ms:.1f}" if target.cpu_ms is not None else "?"
         say(
-            f"{target.name:<34} {r['p50_us'] / 1000:>8.1f} {r['p95_us'] / 1000:>8.1f} "
-            f"{rps(r):>8.0f} {ratio:>6.2f} {peak:>8} {sql:>4} {cpu:>7}  {verdict}"
+            f"{target.name:<34} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
+            f"{r['rps']:>8.0f} {ratio:>6.2f} {peak:>8} {sql:>4} {cpu:>7}  {verdict}"
             + (f" ({', '.join(why)})" if why else "")
         )
         rows.append(
             {
                 "target": target.name,
                 "url": target.url,
-                "p50_ms": r["p50_us"] / 1000,
-                "p95_ms": r["p95_us"] / 1000,
-                "requests_per_s": rps(r),
+                "p50_ms": r["p50_ms"],
+                "p95_ms": r["p95_ms"],
+                "requests_per_s": r["rps"],
                 "ratio": ratio,
                 "peak_mb": target.peak_mb,
                 "queries": target.queries,
@@ -653,7 +670,10 @@ def report(targets, memory, args, summary, vendor):
         f"standing target: ratio to the baseline >= {TARGET_RATIO} and < {TARGET_MB} MB per worker."
     )
     if args.rounds > 1:
-        say(f"each row is the median of {args.rounds} rounds (by req/s); peak MB is the max.")
+        say(
+            f"medians of {args.rounds} rounds; the ratio is taken within each round, then its "
+            "median; peak MB is the max."
+        )
     say(
         "SQL, CPU ms: queries and CPU time of one request in-process (test client, same "
         "session, no server): a cross-check of the ratio that other load on the machine "
