@@ -1,6 +1,9 @@
-"""OpenAPI: every operation documents its error answers, not only its 200."""
+"""OpenAPI: every operation documents its error answers, not only its 200.
 
-from django.utils.translation import gettext_lazy as _
+The schema's own descriptions are English (API documentation for developers); the messages
+in answers are translated.
+"""
+
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -18,41 +21,39 @@ FIELD_ERRORS = {
 }
 
 ERRORS = {
-    "400": (FIELD_ERRORS, _("Invalid input: field errors in the user's language.")),
-    "401": (ErrorSerializer, _("Not signed in: send a token (Authorization: Token <key>).")),
-    "403": (ErrorSerializer, _("Signed in, but not allowed to do this to this record.")),
-    "404": (ErrorSerializer, _("No such record among those you may see.")),
-    "409": (ErrorSerializer, _("Conflict: a stale version, a duplicate, or a protected record.")),
-    "412": (ErrorSerializer, _("If-Match does not match the record's current ETag.")),
-    "428": (ErrorSerializer, _("Send the record's version (body) or an If-Match header.")),
+    "400": (FIELD_ERRORS, ("Invalid input: field errors in the user's language.")),
+    "401": (ErrorSerializer, ("Not signed in: send a token (Authorization: Token <key>).")),
+    "403": (ErrorSerializer, ("Signed in, but not allowed to do this to this record.")),
+    "404": (ErrorSerializer, ("No such record among those you may see.")),
+    "409": (ErrorSerializer, ("Conflict: a stale version, a duplicate, or a protected record.")),
+    "412": (ErrorSerializer, ("If-Match does not match the record's current ETag.")),
+    "428": (ErrorSerializer, ("Send the record's version (body) or an If-Match header.")),
 }
 
 
 ACTION_DESCRIPTIONS = {
-    "list": _(
+    "list": (
         "The %(things)s you may see, filtered by the declared query parameters (unknown ones "
         "are refused with 400), sorted by `ordering`, paginated by `page` and `page_size`."
     ),
-    "retrieve": _(
-        "One %(thing)s. The ETag header carries its version, to send back with a change."
-    ),
-    "create": _(
+    "retrieve": ("One %(thing)s. The ETag header carries its version, to send back with a change."),
+    "create": (
         "Add a %(thing)s. Refused with 403 if you may not add them, or if the new record would "
         "be outside what you may edit."
     ),
-    "update": _(
+    "update": (
         "Replace a %(thing)s. Send the version you read (`version` in the body or If-Match): "
         "409 or 412 if it changed since, 428 without either. Fields you may not change: 403."
     ),
-    "partial_update": _(
+    "partial_update": (
         "Change some fields of a %(thing)s. Send the version you read (`version` in the body "
         "or If-Match): 409 or 412 if it changed since, 428 without either."
     ),
-    "destroy": _(
+    "destroy": (
         "Archive a %(thing)s: it disappears from lists (unless `archived=yes|all`) and stays "
         "readable with its history."
     ),
-    "purge": _(
+    "purge": (
         "Delete a %(thing)s for good (Secretariat only); 409 while other records refer to it."
     ),
 }
@@ -65,13 +66,10 @@ class AutoSchema(SpectacularAutoSchema):
         action = getattr(self.view, "action", None)
         model = getattr(getattr(self.view, "queryset", None), "model", None)
         if model is not None and action in ACTION_DESCRIPTIONS:
-            return str(
-                ACTION_DESCRIPTIONS[action]
-                % {
-                    "thing": model._meta.verbose_name,
-                    "things": model._meta.verbose_name_plural,
-                }
-            )
+            return ACTION_DESCRIPTIONS[action] % {
+                "thing": model._meta.verbose_name,
+                "things": model._meta.verbose_name_plural,
+            }
         return super().get_description()
 
     def error_codes(self):
@@ -93,9 +91,7 @@ class AutoSchema(SpectacularAutoSchema):
                     str,
                     OpenApiParameter.HEADER,
                     required=False,
-                    description=str(
-                        _('The ETag of the record you read, e.g. "3" (alternative to "version").')
-                    ),
+                    description='The ETag of the record you read, e.g. "3" (instead of "version").',
                 )
             )
         if (
@@ -109,7 +105,7 @@ class AutoSchema(SpectacularAutoSchema):
                     str,
                     OpenApiParameter.HEADER,
                     response=[200],
-                    description=str(_("The record's version, to send back in If-Match.")),
+                    description="The record's version, to send back in If-Match.",
                 )
             )
         return parameters
@@ -124,6 +120,6 @@ class AutoSchema(SpectacularAutoSchema):
             if code not in responses:
                 schema, description = ERRORS[code]
                 response = self._get_response_for_code(schema, code, direction=direction)
-                response["description"] = str(description)
+                response["description"] = description
                 responses[code] = response
         return responses

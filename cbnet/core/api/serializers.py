@@ -62,7 +62,7 @@ class BaseModelSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
-        help_text=_(
+        help_text=(
             "The record's version. Send the version you read with PUT/PATCH (or an If-Match "
             "header); a change based on an older version is refused with 409."
         ),

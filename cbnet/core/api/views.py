@@ -20,9 +20,7 @@ class TokenRequestSerializer(serializers.Serializer):
         max_length=16,
         required=False,
         allow_blank=True,
-        help_text=_(
-            "The current code of your authenticator app, where two-factor login is required."
-        ),
+        help_text="The current code of your authenticator app, where two-factor login is required.",
     )
 
 
@@ -71,7 +69,8 @@ class ObtainTokenView(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        if two_factor_required(user) and not django_otp.match_token(user, data.get("otp") or ""):
+        code = (data.get("otp") or "").strip()
+        if two_factor_required(user) and not (code and django_otp.match_token(user, code)):
             return Response(
                 {"otp": [_("Enter the current code of your authenticator app.")]},
                 status=status.HTTP_400_BAD_REQUEST,

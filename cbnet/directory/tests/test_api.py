@@ -405,3 +405,24 @@ def test_schema_and_docs_for_signed_in_users(net, client):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"//cdn" not in docs.content and b"unpkg" not in docs.content
+
+
+def test_token_for_officers_needs_their_authenticator_code_where_required(net, settings):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.CBNET_REQUIRE_2FA_FOR_OFFICERS = True
+    device = TOTPDevice.objects.create(user=net.users["rocb"], name="phone", confirmed=True)
+    url = reverse("api:token")
+    credentials = {"username": "rocb.ams", "password": factories.PASSWORD}
+    without = APIClient().post(url, credentials, format="json")
+    assert without.status_code == 400
+    assert "otp" in without.json()
+    code = f"{totp(device.bin_key):06d}"
+    with_code = APIClient().post(url, {**credentials, "otp": code}, format="json")
+    assert with_code.status_code == 200, with_code.content
+    # An NCP is not an officer: the password is enough.
+    ncp = APIClient().post(
+        url, {"username": "ncp.uy", "password": factories.PASSWORD}, format="json"
+    )
+    assert ncp.status_code == 200
