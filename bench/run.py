@@ -639,6 +639,9 @@ def report(targets, memory, args, summary, vendor):
             why.append(f">= {TARGET_MB} MB")
         if errors:
             why.append(f"{errors} errors/non-2xx")
+        if not r["rps"]:
+            verdict = "MISS"
+            why.append(f"no request completed in {args.duration} s: raise --duration")
         peak = f"{target.peak_mb:.0f}" if target.peak_mb is not None else "?"
         sql = str(target.queries) if target.queries is not None else "?"
         cpu = f"{target.cpu_ms:.1f}" if target.cpu_ms is not None else "?"
