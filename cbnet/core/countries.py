@@ -8,6 +8,8 @@ import pycountry
 from django.utils.functional import lazy
 from django.utils.translation import get_language
 
+from cbnet.core.text import normalize
+
 
 @cache
 def _translation(language):
@@ -18,19 +20,35 @@ def _translation(language):
 
 
 def country_name(code, language=None):
-    country = pycountry.countries.get(alpha_2=code) if code else None
-    if country is None:
-        return code or ""
     language = (language or get_language() or "en").split("-")[0]
-    name = getattr(country, "common_name", None) or country.name
-    return _translation(language).gettext(country.name) if language != "en" else name
+    return _country_names(language).get(code, code or "")
+
+
+@cache
+def _country_names(language):
+    """{alpha-2: name} in ``language``, built once per language."""
+    names = {}
+    for country in pycountry.countries:
+        if language == "en":
+            names[country.alpha_2] = getattr(country, "common_name", None) or country.name
+        else:
+            names[country.alpha_2] = _translation(language).gettext(country.name)
+    return names
+
+
+@cache
+def _country_choices_in(language):
+    # Computed once per language: a list page asks for them on every row.
+    return tuple(
+        sorted(
+            ((c.alpha_2, country_name(c.alpha_2, language)) for c in pycountry.countries),
+            key=lambda choice: normalize(choice[1]),
+        )
+    )
 
 
 def _country_choices():
-    return sorted(
-        ((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries),
-        key=lambda choice: choice[1],
-    )
+    return list(_country_choices_in((get_language() or "en").split("-")[0]))
 
 
 country_choices = lazy(_country_choices, list)

@@ -204,6 +204,8 @@ class Person(PrimaryModel):
         ordering = ["family_name", "given_name"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        # The list pages and the API sort by name: without it every page sorts all people.
+        indexes = [models.Index(fields=["family_name", "given_name"])]
 
     def __str__(self):
         return f"{self.given_name} {self.family_name}"
