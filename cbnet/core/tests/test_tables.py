@@ -1,0 +1,103 @@
+"""The list pages' fast paths render what django-tables2's and Django's templates render:
+BaseTable.body_html (table rows) and FastSelect (filter selects)."""
+
+import datetime
+
+import pytest
+import time_machine
+from django import forms as django_forms
+from django.template.loader import get_template
+from django.test import RequestFactory
+from django.utils import translation
+
+from cbnet.core.filters import FastSelect
+from cbnet.core.testing import factories as f
+from cbnet.directory import filters, views
+from cbnet.directory.models import Person
+
+
+def _tbody(html):
+    start = html.index("<tbody")
+    start = html.index(">", start) + 1
+    return html[start : html.index("</tbody>", start)]
+
+
+def _squeeze(html):
+    return "".join(line.strip() for line in html.splitlines())
+
+
+def _both(table_class, queryset):
+    request = RequestFactory().get("/")
+    table = table_class(queryset, request=request)
+    table.paginate(page=1, per_page=50)
+    fast = _tbody(table.as_html(request))
+    table = table_class(queryset, request=request)
+    table.paginate(page=1, per_page=50)
+    table.template_name = "django_tables2/bootstrap5.html"
+    slow = _tbody(get_template(table.template_name).render({"table": table}, request))
+    return fast, _squeeze(slow)
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC), tick=False)
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    "view",
+    [
+        views.RegionListView,
+        views.OrganisationListView,
+        views.PersonListView,
+        views.AppointmentListView,
+    ],
+)
+def test_body_html_matches_django_tables2(view, language):
+    net = f.network()
+    archived = f.person(organisation=net.uruguay, given_name="Ana <b>", languages=[])
+    f.appointment(archived, role="ncp", end_date=datetime.date(2026, 1, 1))
+    archived.mark_archived()
+    archived.save()
+    request = RequestFactory().get("/")
+    request.user = net.users["secretariat"]
+    queryset = view().get_queryset(request)
+    with translation.override(language):
+        fast, slow = _both(view.table_class, queryset)
+    assert fast.count("<tr") >= 2
+    assert fast == slow
+
+
+@pytest.mark.django_db
+def test_body_html_empty_text():
+    with translation.override("en"):
+        fast, slow = _both(views.PersonListView.table_class, Person.objects.none())
+    assert "Nothing matches these filters." in fast
+    assert fast == slow
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize(
+    ("filter_class", "data"),
+    [
+        (filters.PersonFilter, {}),
+        (filters.PersonFilter, {"organisation": "placeholder", "role": "ncp", "archived": "all"}),
+        (filters.OrganisationFilter, {"country": "UY", "kind": "rocb", "freshness": "stale"}),
+        (filters.OrganisationFilter, {"country": "<nope>", "region": "x"}),
+    ],
+)
+def test_fast_select_renders_what_django_renders(filter_class, data, language):
+    """The filters' selects (FastSelect) give the HTML of Django's select templates."""
+    net = f.network()
+    f.organisation('Customs "<Test>" & Co', country="AR", region=net.ams)
+    if data.get("organisation") == "placeholder":
+        data = {**data, "organisation": str(net.uruguay.pk)}
+    with translation.override(language):
+        form = filter_class(data, queryset=filter_class._meta.model.objects.all()).form
+        selects = [name for name, field in form.fields.items() if type(field.widget) is FastSelect]
+        assert len(selects) >= 5
+        for name in selects:
+            fast = str(form[name])
+            form.fields[name].widget.__class__ = django_forms.Select
+            slow = str(form[name])
+            form.fields[name].widget.__class__ = FastSelect
+            assert fast == slow, name
+            assert fast.count("<option") >= 2
