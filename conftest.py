@@ -50,7 +50,9 @@ def pytest_configure(config):
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "conftest.FinderCheckedStaticFilesStorage"},
-        }
+        },
+        # Production's PBKDF2 costs ~0.3 s per password; tests create hundreds of users.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     ).enable()
 
 
