@@ -72,7 +72,7 @@ class OrganisationTable(BaseTable):
         return format_html_join(
             ", ",
             '<a href="{}">{}</a>',
-            ((a.person.get_absolute_url(), str(a.person)) for a in appointments),
+            ((self.detail_url(a.person), str(a.person)) for a in appointments),
         )
 
     def value_ncp(self, record):
@@ -95,7 +95,7 @@ class PersonTable(BaseTable):
         fields = ("name", "title", "organisation", "email", "phone", "languages", "archived")
 
     def render_name(self, record):
-        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), str(record))
+        return format_html('<a href="{}">{}</a>', self.detail_url(record), str(record))
 
     def value_name(self, record):
         return str(record)
