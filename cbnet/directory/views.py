@@ -92,7 +92,33 @@ class OrganisationListView(ObjectListView):
     table_class = tables.OrganisationTable
 
     def get_queryset(self, request, action="view"):
-        return super().get_queryset(request, action).prefetch_related(current_ncp_prefetch())
+        # The table shows each organisation's current NCPs by name (OrganisationTable.ncp):
+        # fetch just those appointments and the names, not every column of both tables.
+        current_ncps = Prefetch(
+            "appointments",
+            queryset=Appointment.objects.current()
+            .filter(role=Role.NCP, archived_at__isnull=True)
+            .select_related("person")
+            .only(
+                "id",
+                "role",
+                "domain",
+                "start_date",
+                "end_date",
+                "organisation_id",
+                "person__id",
+                "person__given_name",
+                "person__family_name",
+            )
+            .order_by("domain", "role", "-start_date"),
+            to_attr="current_ncp_appointments",
+        )
+        return (
+            super()
+            .get_queryset(request, action)
+            .defer("search_text", "iati_ref", "time_zone", "languages", "website")
+            .prefetch_related(current_ncps)
+        )
 
 
 @register_model_view(Organisation, "detail")
