@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,10 +18,13 @@ from cbnet.core.views import (
     ObjectImportView,
     ObjectListView,
     register_model_view,
+    request_can,
 )
 from cbnet.directory import filters, forms, importers, tables
 from cbnet.directory.choices import Domain, Role
 from cbnet.directory.models import Appointment, Organisation, Person, Region
+
+DETAIL_LIMIT = 25  # rows of a list on a detail page; the full list is a link away
 
 
 def current_ncp_prefetch(on=None):
@@ -35,10 +39,10 @@ def current_ncp_prefetch(on=None):
     )
 
 
-def can_confirm_contacts(user, organisation):
-    if not permissions.can(user, "change", organisation):
+def can_confirm_contacts(request, organisation):
+    if not request_can(request, "change", organisation):
         return False
-    allowed = permissions.editable_fields(user, organisation)
+    allowed = permissions.editable_fields(request.user, organisation)
     return allowed is None or "contacts_confirmed_on" in allowed
 
 
@@ -145,21 +149,39 @@ class OrganisationDetailView(ObjectDetailView):
                     "alternate": next((a for a in current if a.role == Role.ALTERNATE_NCP), None),
                 }
             )
+        # The page shows the first DETAIL_LIMIT people and other appointments; the
+        # filtered lists have them all (one row more is fetched to know whether to link).
+        other_appointments = list(
+            live.current(today)
+            .exclude(role__in=permissions.NCP_ROLES)
+            .select_related("person")
+            .order_by("role", "person__family_name")[: DETAIL_LIMIT + 1]
+        )
+        people = list(
+            obj.people.filter(archived_at__isnull=True).order_by("family_name", "given_name")[
+                : DETAIL_LIMIT + 1
+            ]
+        )
         return {
             "ncp_by_domain": by_domain,
             "ncp_history": ncp_history,
-            "other_appointments": live.current(today)
-            .exclude(role__in=permissions.NCP_ROLES)
-            .select_related("person")
-            .order_by("role", "person__family_name"),
-            "people": obj.people.filter(archived_at__isnull=True).order_by(
-                "family_name", "given_name"
+            "other_appointments": other_appointments[:DETAIL_LIMIT],
+            "all_appointments_url": (
+                f"{reverse('directory:appointment_list')}?organisation={obj.pk}&current=yes"
+                if len(other_appointments) > DETAIL_LIMIT
+                else None
+            ),
+            "people": people[:DETAIL_LIMIT],
+            "all_people_url": (
+                f"{reverse('directory:person_list')}?organisation={obj.pk}"
+                if len(people) > DETAIL_LIMIT
+                else None
             ),
             "children": obj.children.filter(archived_at__isnull=True).order_by("name"),
             "contacts_stale": obj.contacts_stale(today),
-            "can_confirm": can_confirm_contacts(request.user, obj),
-            "can_add_person": permissions.can(request.user, "add", Person)
-            and permissions.can(request.user, "change", obj),
+            "can_confirm": can_confirm_contacts(request, obj),
+            "can_add_person": request_can(request, "add", Person)
+            and request_can(request, "change", obj),
         }
 
 
@@ -186,7 +208,7 @@ class OrganisationConfirmContactsView(BaseObjectView):
         from cbnet.directory.services import confirm_contacts
 
         organisation = self.get_object(request, pk)
-        if not can_confirm_contacts(request.user, organisation):
+        if not can_confirm_contacts(request, organisation):
             raise PermissionDenied
         confirm_contacts(organisation, request.user)
         messages.success(

@@ -9,6 +9,7 @@ from cbnet.core.views.generic import (
     ObjectImportView,
     ObjectListView,
     model_url,
+    request_can,
 )
 from cbnet.core.views.registry import model_urls, register_model_view
 
@@ -23,4 +24,5 @@ __all__ = [
     "model_url",
     "model_urls",
     "register_model_view",
+    "request_can",
 ]

@@ -38,6 +38,21 @@ def model_url(model, action, *args):
         return None
 
 
+def request_can(request, action, obj_or_model):
+    """``permissions.can(request.user, ...)``, answered once per request (a detail page asks
+    the same question for its buttons, tabs and forms)."""
+    if isinstance(obj_or_model, type):
+        key = (action, obj_or_model, None)
+    elif obj_or_model.pk is not None:
+        key = (action, type(obj_or_model), obj_or_model.pk)
+    else:
+        return permissions.can(request.user, action, obj_or_model)  # unsaved: not cached
+    cache = request.__dict__.setdefault("_cbnet_can", {})
+    if key not in cache:
+        cache[key] = permissions.can(request.user, action, obj_or_model)
+    return cache[key]
+
+
 class BaseObjectView(View):
     queryset = None
     model = None
@@ -52,7 +67,7 @@ class BaseObjectView(View):
 
     def get_object(self, request, pk, action="view"):
         obj = get_object_or_404(self.get_queryset(request), pk=pk)
-        if action != "view" and not permissions.can(request.user, action, obj):
+        if action != "view" and not request_can(request, action, obj):
             raise PermissionDenied
         return obj
 
@@ -68,13 +83,12 @@ class BaseObjectView(View):
 
     def object_context(self, request, obj, tab):
         model = type(obj)
-        user = request.user
         return self.base_context(
             request,
             object=obj,
             tab=tab,
-            can_change=permissions.can(user, "change", obj),
-            can_delete=hasattr(obj, "archived_at") and permissions.can(user, "delete", obj),
+            can_change=request_can(request, "change", obj),
+            can_delete=hasattr(obj, "archived_at") and request_can(request, "delete", obj),
             detail_url=model_url(model, "detail", obj.pk),
             edit_url=model_url(model, "edit", obj.pk),
             archive_url=model_url(model, "archive", obj.pk),
@@ -108,7 +122,7 @@ class ObjectListView(BaseObjectView):
         except (EmptyPage, PageNotAnInteger, ValueError):
             table.paginate(page=1, per_page=per_page)
         model = self.get_model()
-        can_add = permissions.can(request.user, "add", model)
+        can_add = request_can(request, "add", model)
         query = request.GET.copy()
         for key in ("page", "format"):
             query.pop(key, None)
