@@ -53,7 +53,20 @@ def pytest_configure(config):
         },
         # Production's PBKDF2 costs ~0.3 s per password; tests create hundreds of users.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Static files from the finders: a fresh clone has not run collectstatic.
+        WHITENOISE_USE_FINDERS=True,
     ).enable()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in English: the test client's LocaleMiddleware leaves its language
+    active in the thread, which would leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

@@ -68,7 +68,8 @@ class Area(TranslatedNamesMixin, BaseModel):
         return f"{self.code} {self.display_name}"
 
     def get_absolute_url(self):
-        return reverse("capabilities:framework_detail", args=[self.framework_id]) + f"#area-{self.code}"
+        url = reverse("capabilities:framework_detail", args=[self.framework_id])
+        return f"{url}#area-{self.code}"
 
     def clean(self):
         if self.parent_id:

@@ -5,7 +5,6 @@ import zoneinfo
 from functools import cache
 
 import pycountry
-from django.utils.functional import lazy
 from django.utils.translation import get_language
 
 from cbnet.core.text import normalize
@@ -47,11 +46,12 @@ def _country_choices_in(language):
     )
 
 
-def _country_choices():
+def country_choices():
+    """Choices for a country field, in the reader's language (Django calls it when needed)."""
     return list(_country_choices_in((get_language() or "en").split("-")[0]))
 
 
-country_choices = lazy(_country_choices, list)
+_country_choices = country_choices  # the name the first migrations recorded
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 
 

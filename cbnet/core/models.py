@@ -109,6 +109,13 @@ class SearchTextMixin(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        return super().save(*args, **kwargs)
+
     def build_search_text(self):
         parts = []
         for name in self.search_fields:
@@ -116,13 +123,6 @@ class SearchTextMixin(models.Model):
             if value:
                 parts.append(str(value))
         return normalize(" ".join(parts))
-
-    def save(self, *args, **kwargs):
-        self.search_text = self.build_search_text()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_text"}
-        return super().save(*args, **kwargs)
 
 
 class PrimaryModel(SearchTextMixin, ArchivableMixin, BaseModel):
@@ -147,12 +147,12 @@ class TranslatedNamesMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return self.display_name
+
     @property
     def display_name(self):
         language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
         if language != "en" and self.names.get(language):
             return self.names[language]
         return self.name
-
-    def __str__(self):
-        return self.display_name

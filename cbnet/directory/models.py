@@ -117,7 +117,7 @@ class Organisation(PrimaryModel):
         _("demo record"), default=False, help_text=_("Invented for the demo; not from a source.")
     )
 
-    search_fields = ("name", "acronym", "iati_ref", "country", "country_name")
+    search_fields = ("name", "acronym", "iati_ref", "country", "country_names")
 
     class Meta:
         ordering = ["name"]
@@ -137,6 +137,15 @@ class Organisation(PrimaryModel):
     @property
     def country_name(self):
         return country_name(self.country)
+
+    @property
+    def country_names(self):
+        """The country's name in every interface language, so any reader's search finds it."""
+        if not self.country:
+            return ""
+        return " ".join(
+            sorted({country_name(self.country, code) for code, _label in settings.LANGUAGES})
+        )
 
     def get_absolute_url(self):
         return reverse("directory:organisation_detail", args=[self.pk])
