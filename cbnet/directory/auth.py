@@ -42,3 +42,15 @@ class AppointmentBackend(ModelBackend):
         except user_model.DoesNotExist:
             return None
         return user if ModelBackend.user_can_authenticate(self, user) else None
+
+    def has_perm(self, user_obj, perm, obj=None):
+        # The admin asks Django's model permissions; a current Secretariat officer has them
+        # all (the admin itself is open only to Secretariat staff: cbnet/core/admin.py).
+        if user_obj.is_active and get_actor(user_obj).is_secretariat:
+            return True
+        return super().has_perm(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        if user_obj.is_active and get_actor(user_obj).is_secretariat:
+            return True
+        return super().has_module_perms(user_obj, app_label)
