@@ -161,6 +161,7 @@ LANGUAGES = [
     ("pt", _("Portuguese")),
 ]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["cbnet.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
