@@ -156,3 +156,6 @@ class TranslatedNamesMixin(models.Model):
         if language != "en" and self.names.get(language):
             return self.names[language]
         return self.name
+
+
+from cbnet.core.models_events import Event  # noqa: E402, F401  (workflow events, core's one table)
