@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cbnet.core import permissions
+from cbnet.core.events import organisation_of, record_event
 
 
 class OutOfScopeError(PermissionDenied):
@@ -27,9 +28,18 @@ def archive(obj, user):
     if not permissions.can(user, "delete", obj):
         raise PermissionDenied
     with transaction.atomic():
+        before = obj.archived_at
         obj.mark_archived()
         obj._history_user = user
         obj.save(update_fields=["archived_at"])
+        record_event(
+            "record.archived",
+            obj,
+            actor=user,
+            old={"archived_at": before},
+            new={"archived_at": obj.archived_at},
+            organisation=organisation_of(obj),
+        )
     return obj
 
 
@@ -37,9 +47,18 @@ def restore(obj, user):
     if not permissions.can(user, "delete", obj):
         raise PermissionDenied
     with transaction.atomic():
+        before = obj.archived_at
         obj.mark_restored()
         obj._history_user = user
         obj.save(update_fields=["archived_at"])
+        record_event(
+            "record.restored",
+            obj,
+            actor=user,
+            old={"archived_at": before},
+            new={"archived_at": obj.archived_at},
+            organisation=organisation_of(obj),
+        )
     return obj
 
 

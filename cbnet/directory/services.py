@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cbnet.core.permissions import can, check_fields
+from cbnet.core.events import record_event
+from cbnet.core.permissions import NCP_ROLES, can, check_fields
 from cbnet.directory.choices import ROLES_WITH_DOMAIN
 from cbnet.directory.models import Appointment, Organisation
 
@@ -54,12 +55,18 @@ def confirm_contacts(organisation, user, *, on=None):
         _require(user, "change", organisation)
         check_fields(user, organisation, CONFIRMATION_FIELDS)
     row = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = {
+        "contacts_confirmed_on": row.contacts_confirmed_on,
+        "contacts_confirmed_by": row.contacts_confirmed_by,
+    }
     row.contacts_confirmed_on = on or timezone.localdate()
     row.contacts_confirmed_by = _person_of(user)
     row.full_clean()
     row._history_user = user
     row._change_reason = "contacts confirmed"
     row.save(update_fields=list(CONFIRMATION_FIELDS))
+    after = {name: getattr(row, name) for name in CONFIRMATION_FIELDS}
+    record_event("contacts.confirmed", row, actor=user, old=before, new=after, organisation=row)
     for name in (*CONFIRMATION_FIELDS, "version", "updated"):
         setattr(organisation, name, getattr(row, name))
     return organisation
@@ -76,6 +83,23 @@ def appoint(
     region's ROCB officers and the Secretariat record. Overlapping NCPs for the same
     domain are refused by the model's validation (use ``hand_over``).
     """
+    appointment = _appoint(person, organisation, role, start_date, domain, user, end_date, note)
+    record_event(
+        "appointment.created",
+        appointment,
+        actor=user,
+        new=_appointment_values(appointment),
+        organisation=organisation,
+    )
+    return appointment
+
+
+def _appointment_values(appointment):
+    names = ("person", "organisation", "role", "domain", "start_date", "end_date")
+    return {name: getattr(appointment, name) for name in names if getattr(appointment, name)}
+
+
+def _appoint(person, organisation, role, start_date, domain, user, end_date=None, note=""):
     if user is not None and not can(user, "add", Appointment):
         raise PermissionDenied(_("You may not record appointments."))
     appointment = Appointment(
@@ -100,6 +124,20 @@ def end_appointment(appointment, on_date, user):
     A stale copy of the appointment is refused (``StaleObjectError``) rather than
     overwriting a concurrent change.
     """
+    old_end = appointment.end_date
+    _end_appointment(appointment, on_date, user)
+    record_event(
+        "appointment.ended",
+        appointment,
+        actor=user,
+        old={"end_date": old_end},
+        new={"end_date": on_date},
+        organisation=appointment.organisation,
+    )
+    return appointment
+
+
+def _end_appointment(appointment, on_date, user):
     _require(user, "change", appointment)
     if appointment.end_date is not None and appointment.end_date <= on_date:
         raise ValidationError(
@@ -132,6 +170,14 @@ def hand_over(organisation, role, domain, new_person, on_date, user):
     )
     if current is not None and current.person_id == new_person.pk:
         raise ValidationError(_("This person already holds the role on that date."))
-    ended = end_appointment(current, on_date, user) if current is not None else None
-    new = appoint(new_person, organisation, role, on_date, domain=domain, user=user)
+    ended = _end_appointment(current, on_date, user) if current is not None else None
+    new = _appoint(new_person, organisation, role, on_date, domain, user)
+    record_event(
+        "ncp.handed_over" if role in NCP_ROLES else "appointment.handed_over",
+        organisation,
+        actor=user,
+        old={"person": current.person if current else None, "role": role, "domain": domain},
+        new={"person": new_person, "role": role, "domain": domain},
+        organisation=organisation,
+    )
     return ended, new

@@ -12,6 +12,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
+from cbnet.core.events import record_event
 from cbnet.core.permissions import can
 from cbnet.core.text import normalize
 from cbnet.directory.accounts.emails import language_for, send_email
@@ -93,6 +94,13 @@ def invite(person, *, by_user, language=None):
         "login_link": settings.CBNET_BASE_URL.rstrip("/") + reverse("login"),
         "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
+    record_event(
+        "person.invited",
+        person,
+        actor=by_user,
+        new={"email": person.email},
+        organisation=person.organisation,
+    )
     send_email("invitation", context, to=person.email, language=language)
     return user
 
