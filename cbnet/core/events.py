@@ -238,6 +238,13 @@ def record_url(event):
     return model_url(model, "detail", event.object_id) if model is not None else None
 
 
+def is_about(event, obj):
+    """Whether ``event`` is about ``obj`` (no query)."""
+    if obj is None or obj.pk != event.object_id:
+        return False
+    return event.content_type_id == ContentType.objects.get_for_model(obj).pk
+
+
 def timeline(entries, events):
     """Row-history entries and events in one list, newest first: [{"kind", "time", ...}]."""
     items = [
