@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from django.views.i18n import set_language
 
+from cbnet.core.views.activity import activity
 from cbnet.directory.views import home
 
 # The language switcher must work on the login page too: Django's set_language (served
@@ -11,4 +12,5 @@ login_not_required(set_language)
 
 urlpatterns = [
     path("", home, name="home"),
+    path("activity/", activity, name="activity"),
 ]
