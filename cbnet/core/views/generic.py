@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from cbnet.core import exporting, importing, permissions, services
+from cbnet.core import events, exporting, importing, permissions, services
 from cbnet.core.models import StaleObjectError
 from cbnet.core.tables import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
@@ -295,7 +295,9 @@ class ObjectHistoryView(BaseObjectView):
         truncated = len(records) > HISTORY_LIMIT
         entries = history_entries(type(obj), records[:HISTORY_LIMIT], has_older=truncated)
         context = self.object_context(request, obj, "history")
-        context.update(entries=entries, truncated=truncated)
+        object_events = events.events_for(obj, request.user, limit=HISTORY_LIMIT)
+        timeline = events.timeline(entries, object_events)
+        context.update(entries=entries, truncated=truncated, timeline=timeline)
         return render(request, self.template_name, context)
 
 
