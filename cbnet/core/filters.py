@@ -15,12 +15,16 @@ templates without one template rendering per option (a country or organisation f
 hundreds).
 """
 
+import time
+
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Count, Max, Q
+from django.db.models.signals import post_delete, post_save
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cbnet.core.text import normalize
@@ -67,6 +71,94 @@ class FastSelect(forms.Select):
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every piece is escaped above
+
+
+# Option lists of CachedModelChoiceFilter selects: {(language, label, model, SQL): (key,
+# built_at, options)}. Per process; an entry is rebuilt when the rows' count or latest
+# ``updated`` changes (every save through the model bumps ``updated``, in any process), when
+# this process saves or deletes a row of the model, and at the latest after OPTIONS_MAX_AGE
+# seconds (a bulk ``update()`` bypasses ``updated`` and signals).
+_OPTIONS_CACHE = {}
+_WATCHED = set()
+OPTIONS_MAX_AGE = 300
+
+
+def _forget_options(sender, **kwargs):
+    for key in [key for key in _OPTIONS_CACHE if key[3] is sender]:
+        _OPTIONS_CACHE.pop(key, None)
+
+
+def _watch(model):
+    if model not in _WATCHED:
+        _WATCHED.add(model)
+        post_save.connect(_forget_options, sender=model, weak=False)
+        post_delete.connect(_forget_options, sender=model, weak=False)
+
+
+class CachedOptionsSelect(FastSelect):
+    """A ``FastSelect`` for a ``ModelChoiceField`` whose options are built once per language
+    and version of the rows (one small aggregate query instead of loading every row)."""
+
+    def _options(self, name, attrs):
+        iterator = self.choices
+        field = getattr(iterator, "field", None)
+        queryset = getattr(field, "queryset", None)
+        if queryset is None or not hasattr(queryset.model, "updated"):
+            return None
+        _watch(queryset.model)
+        cache_key = (
+            get_language(),
+            type(field),
+            str(field.empty_label),
+            queryset.model,
+            queryset.db,
+            str(queryset.query),
+        )
+        version = tuple(queryset.order_by().aggregate(n=Count("pk"), u=Max("updated")).values())
+        entry = _OPTIONS_CACHE.get(cache_key)
+        now = time.monotonic()
+        if entry is not None and entry[0] == version and now - entry[1] < OPTIONS_MAX_AGE:
+            return entry[2]
+        options = []
+        for group_name, group, _index in self.get_context(name, None, attrs)["widget"]["optgroups"]:
+            if group_name:
+                return None  # grouped choices: not cached
+            for option in group:
+                options.append(
+                    (str(option["value"]), conditional_escape(localize(option["label"])))
+                )
+        _OPTIONS_CACHE[cache_key] = (version, now, options)
+        return options
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if self.allow_multiple_selected or self.attrs.get("multiple"):
+            return super().render(name, value, attrs, renderer)
+        options = self._options(name, attrs)
+        if options is None:
+            return super().render(name, value, attrs, renderer)
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        selected = set(self.format_value(value))
+        parts = [f'<select name="{conditional_escape(name)}"{_attrs_html(final_attrs)}>']
+        for option_value, label in options:
+            if option_value in selected:
+                selected = ()  # a single select marks the first match only
+                mark = " selected"
+            else:
+                mark = ""
+            parts.append(
+                f'\n  <option value="{conditional_escape(option_value)}"{mark}>{label}</option>\n'
+            )
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every piece is escaped above
+
+
+class CachedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """``ModelChoiceFilter`` whose select's options are cached (``CachedOptionsSelect``);
+    validation still looks the chosen row up in the queryset."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", CachedOptionsSelect)
+        super().__init__(*args, **kwargs)
 
 
 class SearchFilterSet(django_filters.FilterSet):

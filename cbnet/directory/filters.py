@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cbnet.core.countries import country_choices
-from cbnet.core.filters import YES_NO_ALL, PrimaryFilterSet
+from cbnet.core.filters import YES_NO_ALL, CachedModelChoiceFilter, PrimaryFilterSet
 from cbnet.core.tables import STALE_AFTER_DAYS
 from cbnet.directory.choices import Domain, OrganisationKind, Role
 from cbnet.directory.models import Appointment, Organisation, Person, Region
@@ -58,9 +58,7 @@ class OrganisationFilter(PrimaryFilterSet):
 
 
 class PersonFilter(PrimaryFilterSet):
-    organisation = django_filters.ModelChoiceFilter(
-        queryset=_organisations, label=_("Organisation")
-    )
+    organisation = CachedModelChoiceFilter(queryset=_organisations, label=_("Organisation"))
     organisation_kind = django_filters.ChoiceFilter(
         field_name="organisation__kind",
         choices=OrganisationKind.choices,
@@ -104,9 +102,7 @@ class AppointmentFilter(PrimaryFilterSet):
 
     role = django_filters.ChoiceFilter(choices=Role.choices, label=_("Role"))
     domain = django_filters.ChoiceFilter(choices=Domain.choices, label=_("Domain"))
-    organisation = django_filters.ModelChoiceFilter(
-        queryset=_organisations, label=_("Organisation")
-    )
+    organisation = CachedModelChoiceFilter(queryset=_organisations, label=_("Organisation"))
     region = django_filters.ModelChoiceFilter(
         queryset=_regions, field_name="organisation__region", label=_("Region")
     )

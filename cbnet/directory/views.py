@@ -227,7 +227,20 @@ class OrganisationConfirmContactsView(BaseObjectView):
 
 @register_model_view(Person, "list")
 class PersonListView(ObjectListView):
-    queryset = Person.objects.select_related("organisation")
+    # Only the columns PersonTable shows (rows also carry search text, notes, JSON ...).
+    queryset = Person.objects.select_related("organisation").only(
+        "id",
+        "given_name",
+        "family_name",
+        "title",
+        "organisation_id",
+        "email",
+        "phone",
+        "languages",
+        "archived_at",
+        "organisation__id",
+        "organisation__name",
+    )
     filterset_class = filters.PersonFilter
     table_class = tables.PersonTable
 

@@ -10,7 +10,7 @@ from django.template.loader import get_template
 from django.test import RequestFactory
 from django.utils import translation
 
-from cbnet.core.filters import FastSelect
+from cbnet.core.filters import CachedOptionsSelect, FastSelect
 from cbnet.core.testing import factories as f
 from cbnet.directory import filters, views
 from cbnet.directory.models import Person
@@ -92,12 +92,45 @@ def test_fast_select_renders_what_django_renders(filter_class, data, language):
         data = {**data, "organisation": str(net.uruguay.pk)}
     with translation.override(language):
         form = filter_class(data, queryset=filter_class._meta.model.objects.all()).form
-        selects = [name for name, field in form.fields.items() if type(field.widget) is FastSelect]
+        selects = [
+            name for name, field in form.fields.items() if isinstance(field.widget, FastSelect)
+        ]
         assert len(selects) >= 5
         for name in selects:
+            widget = form.fields[name].widget
+            fast_class = widget.__class__
             fast = str(form[name])
-            form.fields[name].widget.__class__ = django_forms.Select
+            again = str(form[name])  # a cached option list renders the same
+            widget.__class__ = django_forms.Select
             slow = str(form[name])
-            form.fields[name].widget.__class__ = FastSelect
+            widget.__class__ = fast_class
             assert fast == slow, name
+            assert again == slow, name
             assert fast.count("<option") >= 2
+
+
+@pytest.mark.django_db
+def test_cached_organisation_options_follow_saves_and_language():
+    """The organisation select's options are cached, but a new, renamed or archived
+    organisation shows at once, and each language has its own empty label."""
+    net = f.network()
+
+    def options(data=None, language="en"):
+        with translation.override(language):
+            form = filters.PersonFilter(data or {}, queryset=Person.objects.all()).form
+            assert type(form.fields["organisation"].widget) is CachedOptionsSelect
+            return str(form["organisation"])
+
+    first = options()
+    assert "Uruguay" in first
+    assert options() == first
+    new = f.organisation("Brand New Customs", country="AR", region=net.ams)
+    assert "Brand New Customs" in options()
+    new.name = "Renamed Customs"
+    new.save()
+    html = options({"organisation": str(new.pk)})
+    assert "Brand New Customs" not in html
+    assert f'<option value="{new.pk}" selected>Renamed Customs</option>' in html
+    new.mark_archived()
+    new.save()
+    assert "Renamed Customs" not in options()
