@@ -363,3 +363,14 @@ def test_history_tab_shows_events_beside_row_changes(client, net):
     assert [(str(label), old, new) for label, old, new in ended["rows"]] == [
         ("end date", "", "31 March 2024")
     ]
+
+
+def test_docs_list_every_registered_event_name():
+    from pathlib import Path
+
+    from cbnet.core.events import EVENT_KINDS
+
+    docs = Path(__file__).resolve().parents[3] / "docs" / "events.md"
+    table = [line for line in docs.read_text().splitlines() if line.startswith("| `")]
+    documented = {line.split("`")[1] for line in table}
+    assert documented == set(EVENT_KINDS)
