@@ -374,13 +374,21 @@ def _display(field, value, names):
 
 
 class ObjectImportView(BaseObjectView):
-    """Upload CSV/XLSX; every row validated with ``import_form_class``; all or nothing."""
+    """Upload CSV/XLSX, preview what each row does, then apply all or nothing.
+
+    Steps (the ``step`` POST field): ``preview`` reads and checks the file, writes nothing,
+    shows create/update/unchanged/error per row and keeps the file on the server under a
+    signed token; ``apply`` re-reads that file and imports it all or nothing. A POST without
+    ``step`` imports in one go (``dry_run`` only checks): kept for scripts and older tests.
+    ``GET ?download=csv|xlsx`` gives the records the user maintains in the import's columns.
+    """
 
     import_form_class = None
     template_name = "generic/object_import.html"
+    preview_template_name = "generic/import_preview.html"
 
     def check(self, request):
-        if not permissions.can(request.user, "add", self.get_model()):
+        if not importing.can_import(request.user, self.get_model()):
             raise PermissionDenied
 
     def columns(self):
@@ -397,16 +405,46 @@ class ObjectImportView(BaseObjectView):
         ]
 
     def context(self, request, **extra):
-        return self.base_context(request, columns=self.columns(), tab="import", **extra)
+        keys = getattr(self.import_form_class, "natural_keys", ())
+        return self.base_context(
+            request,
+            columns=self.columns(),
+            natural_keys=[", ".join(key) for key in keys],
+            sync_rows=importing.sync_row_limit(),
+            import_url=model_url(self.get_model(), "import"),
+            tab="import",
+            **extra,
+        )
 
     def get(self, request):
         self.check(request)
+        if request.GET.get("download") in ("csv", "xlsx"):
+            return self.download(request, request.GET["download"])
         return render(request, self.template_name, self.context(request))
+
+    def download(self, request, fmt):
+        model = self.get_model()
+        queryset = permissions.restrict(model._default_manager.all(), request.user, "change")
+        if hasattr(model, "archived_at"):
+            queryset = queryset.filter(archived_at__isnull=True)
+        headers, rows = exporting.form_rows(self.import_form_class, queryset.order_by("pk"))
+        name = f"{model._meta.model_name}-import-{timezone.localdate().isoformat()}"
+        if fmt == "xlsx":
+            body = exporting.to_xlsx(headers, rows, title=str(model._meta.verbose_name_plural))
+            response = HttpResponse(body, content_type=exporting.XLSX_CONTENT_TYPE)
+        else:
+            response = HttpResponse(
+                exporting.to_csv(headers, rows), content_type=exporting.CSV_CONTENT_TYPE
+            )
+        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+        return response
 
     def post(self, request):
         self.check(request)
+        step = request.POST.get("step", "")
+        if step == "apply":
+            return self.apply(request)
         upload = request.FILES.get("file")
-        dry_run = bool(request.POST.get("dry_run"))
         if upload is None:
             return self.failed(request, _("Choose a CSV or XLSX file to upload."))
         if upload.size > importing.settings.CBNET_MAX_UPLOAD_BYTES:
@@ -415,19 +453,83 @@ class ObjectImportView(BaseObjectView):
                 _("The file is larger than %(size)s MB.")
                 % {"size": importing.settings.CBNET_MAX_UPLOAD_BYTES // (1024 * 1024)},
             )
+        data = upload.read()
+        decimal = request.POST.get("decimal", "auto")
+        if decimal not in ("auto", "point", "comma"):
+            decimal = "auto"
         try:
-            headers, rows = importing.read_upload(upload.read(), upload.name)
+            parsed = importing.read_file(data, upload.name)
+            importing.check_row_limit(parsed)
         except importing.ImportFileError as error:
             return self.failed(request, str(error))
-        result = importing.import_rows(
-            self.import_form_class, headers, rows, user=request.user, dry_run=dry_run
-        )
+        decimal_comma = importing.wants_decimal_comma(decimal, parsed)
+        if step == "preview":
+            result = self.run(request, parsed, decimal_comma, dry_run=True)
+            token = ""
+            if result.ok and result.count:
+                token = importing.store_upload(
+                    data, upload.name, user=request.user, model=self.get_model(), decimal=decimal
+                )
+            return self.preview(request, result, upload.name, token=token)
+        dry_run = bool(request.POST.get("dry_run"))
+        result = self.run(request, parsed, decimal_comma, dry_run=dry_run)
         if result.ok and not dry_run:
             messages.success(request, _("Imported %(count)s records.") % {"count": result.count})
             return redirect(model_url(self.get_model(), "list"))
         return render(
             request, self.template_name, self.context(request, result=result, filename=upload.name)
         )
+
+    def run(self, request, parsed, decimal_comma, *, dry_run):
+        return importing.import_rows(
+            self.import_form_class,
+            parsed.headers,
+            parsed.rows,
+            user=request.user,
+            dry_run=dry_run,
+            decimal_comma=decimal_comma,
+        )
+
+    def apply(self, request):
+        token = request.POST.get("token", "")
+        model = self.get_model()
+        try:
+            data, filename, decimal = importing.load_upload(token, user=request.user, model=model)
+            parsed = importing.read_file(data, filename)
+            importing.check_row_limit(parsed)
+        except importing.ImportFileError as error:
+            return self.failed(request, str(error))
+        decimal_comma = importing.wants_decimal_comma(decimal, parsed)
+        result = self.run(request, parsed, decimal_comma, dry_run=False)
+        if not result.ok:
+            return self.preview(request, result, filename, token="", changed_meanwhile=True)
+        importing.discard_upload(token)
+        counts = result.counts
+        messages.success(
+            request,
+            _(
+                "Imported %(name)s: %(created)s created, %(updated)s updated, "
+                "%(unchanged)s unchanged."
+            )
+            % {
+                "name": filename,
+                "created": counts["create"],
+                "updated": counts["update"],
+                "unchanged": counts["unchanged"],
+            },
+        )
+        return redirect(model_url(model, "list"))
+
+    def preview(self, request, result, filename, *, token, changed_meanwhile=False):
+        context = self.context(
+            request,
+            result=result,
+            filename=filename,
+            token=token,
+            counts=result.counts,
+            changed_meanwhile=changed_meanwhile,
+        )
+        return render(request, self.preview_template_name, context)
 
     def failed(self, request, message):
         return render(request, self.template_name, self.context(request, file_error=message))
