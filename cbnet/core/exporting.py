@@ -6,27 +6,34 @@
 - ``to_xlsx(headers, rows)``: a workbook with typed cells, a frozen bold header and column
   widths fitted to the content.
 
+- ``form_rows(form_class, queryset)``: (headers, rows) in an import form's columns (``id``
+  first), written the way the import reads them back, so export -> import is a no-op.
+
 Text that a spreadsheet would read as a formula (starting with = + - @, a tab or a carriage
-return) gets a leading apostrophe in both formats.
+return) gets a leading apostrophe in both formats; so does text that already starts with
+apostrophes before such a character, so that ``importing.unneutralise`` (which drops exactly
+one) gives back the original. Numbers, dates and booleans stay typed and are never prefixed.
 """
 
 import csv
 import datetime
 import decimal
 import io
+import re
 
 from django.utils.encoding import force_str
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeData
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_PREFIX = re.compile(r"^'*[=+\-@\t\r]")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def neutralise(text: str) -> str:
     """Defuse spreadsheet formula injection."""
-    if text and text.startswith(FORMULA_PREFIXES):
+    if text and _NEEDS_PREFIX.match(text):
         return "'" + text
     return text
 
@@ -113,3 +120,62 @@ def to_xlsx(headers, rows, title="Export") -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def form_rows(form_class, queryset):
+    """Headers and rows of ``queryset`` in ``form_class``'s import columns, ``id`` first.
+
+    References are written by their first lookup that names exactly one record (else by
+    the record's id, a whole number), choices by code, countries by code, lists as
+    ``"es, en"``; numbers and dates stay typed. Importing the file unchanged reports every
+    row "unchanged".
+    """
+    from django import forms
+
+    form = form_class()
+    names = [name for name in form.fields if name != "version"]
+    headers = ["id", *names]
+    lookups = {}
+    for name in names:
+        form_field = form.fields[name]
+        if isinstance(form_field, forms.ModelChoiceField):
+            lookups[name] = _reference_writer(form_field)
+
+    def rows():
+        for obj in queryset:
+            row = [obj.pk]
+            for name in names:
+                value = getattr(obj, name, None)
+                if name in lookups:
+                    value = lookups[name](value)
+                elif isinstance(value, list | tuple):
+                    value = ", ".join(force_str(item) for item in value)
+                row.append(value)
+            yield row
+
+    return headers, rows()
+
+
+def _reference_writer(form_field):
+    from cbnet.core.text import normalize
+
+    names = getattr(form_field, "lookups", ())
+    counts = {}
+    for obj in form_field.queryset:
+        for lookup in names:
+            value = getattr(obj, lookup, "")
+            if value:
+                key = normalize(str(value))
+                counts[key] = counts.get(key, 0) + 1
+
+    def write(obj):
+        if obj is None:
+            return ""
+        for lookup in names:
+            value = getattr(obj, lookup, "")
+            text = str(value or "")
+            if text and not text.isdigit() and counts.get(normalize(text)) == 1:
+                return text
+        return obj.pk  # a whole number names the record by its id
+
+    return write

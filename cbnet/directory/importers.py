@@ -4,6 +4,17 @@ Columns are the form's field names or labels (case and accents ignored). Referen
 written the way people write them in a spreadsheet: an organisation by its name, acronym
 or IATI identifier; a region by its code; a person by e-mail; a country by its ISO code or
 English name; languages as "es, en"; roles and kinds by code or label.
+
+Each form declares ``natural_keys``: how a row finds the record it updates when the file
+has no ``id`` column (see cbnet.core.importing). Keys are tried in order; one with a blank
+cell is skipped, except the last, which always applies:
+
+- Region: its code.
+- Organisation: the IATI identifier when the row gives one, else (kind, country, name) -
+  names are not unique across countries ("Customs Administration"), and the kind keeps a
+  ministry apart from the customs administration of the same name.
+- Person: the e-mail when given, else (given name, family name, organisation).
+- Appointment: (person, organisation, role, domain, start date).
 """
 
 from django import forms
@@ -36,6 +47,8 @@ def _organisation_field(required=True, label=None):
 
 
 class RegionImportForm(PrimaryModelForm):
+    natural_keys = (("code",),)
+
     parent = LookupChoiceField(
         _live(Region).filter(parent__isnull=True),
         lookups=("code", "name"),
@@ -50,6 +63,8 @@ class RegionImportForm(PrimaryModelForm):
 
 
 class OrganisationImportForm(PrimaryModelForm):
+    natural_keys = (("iati_ref",), ("kind", "country", "name"))
+
     kind = ChoiceOrLabelField(choices=OrganisationKind.choices, label=_("kind"))
     country = CountryField(required=False, label=_("country"), help_text=_("ISO code or name."))
     region = LookupChoiceField(
@@ -88,6 +103,8 @@ class OrganisationImportForm(PrimaryModelForm):
 
 
 class PersonImportForm(PrimaryModelForm):
+    natural_keys = (("email",), ("given_name", "family_name", "organisation"))
+
     organisation = _organisation_field()
     languages = LanguagesField(label=_("languages"))
 
@@ -106,7 +123,8 @@ class PersonImportForm(PrimaryModelForm):
 
     def clean_email(self):
         email = self.cleaned_data.get("email", "")
-        if email and _live(Person).filter(email__iexact=email).exists():
+        others = _live(Person).exclude(pk=self.instance.pk) if self.instance.pk else _live(Person)
+        if email and others.filter(email__iexact=email).exists():
             raise _exists_error(email)
         return email
 
@@ -122,6 +140,8 @@ def _exists_error(email):
 
 
 class AppointmentImportForm(PrimaryModelForm):
+    natural_keys = (("person", "organisation", "role", "domain", "start_date"),)
+
     person = LookupChoiceField(
         _live(Person), lookups=("email",), label=_("person"), help_text=_("The person's e-mail.")
     )

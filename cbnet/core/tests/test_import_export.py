@@ -105,3 +105,133 @@ def test_import_reports_missing_required_and_unknown_columns():
     messages = " ".join(e.message for e in result.errors)
     assert "hat" in messages and "family_name" in messages
     assert all(e.row == 1 for e in result.errors)
+
+
+# --- round trip, numbers and dates --------------------------------------------------------
+
+TRICKY = ["=1+1", "+598 2900", "-x", "@SUM(A1)", "\tx", "\rx", "'=x", "''+y", "'plain", "a=b"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_text_round_trips_and_numbers_stay_numbers(fmt):
+    # XML (hence XLSX) turns a carriage return into a line feed whatever we do.
+    texts = TRICKY if fmt == "csv" else [text for text in TRICKY if "\r" not in text]
+    rows = [[text, -2, 3.5] for text in texts]
+    writer = exporting.to_csv if fmt == "csv" else exporting.to_xlsx
+    body = writer(["text", "int", "float"], rows)
+    if fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(body)).active
+        assert sheet["A2"].value == "'=1+1" and sheet["A2"].data_type == "s"
+        assert sheet["B2"].value == -2 and sheet["B2"].data_type == "n"
+    else:
+        assert "'=1+1,-2,3.5" in body.decode("utf-8-sig")  # numbers written bare
+    upload = importing.read_file(body, f"x.{fmt}")
+    assert [row[0] for row in upload.rows] == texts
+    assert [row[1] for row in upload.rows] == [-2 if fmt == "xlsx" else "-2"] * len(texts)
+
+
+def test_unneutralise_drops_exactly_one_apostrophe():
+    assert importing.unneutralise("'=x") == "=x"
+    assert importing.unneutralise("''=x") == "'=x"
+    assert importing.unneutralise("'plain") == "'plain"
+    assert importing.unneutralise("'") == "'"
+    for text in TRICKY:
+        assert importing.unneutralise(exporting.neutralise(text)) == text
+
+
+@pytest.mark.parametrize(
+    "text,comma,expected",
+    [
+        ("1.234,5", True, "1234.5"),
+        ("1,5", True, "1.5"),
+        ("-1.234.567", True, "-1234567"),
+        ("1\u00a0234,5", True, "1234.5"),
+        ("1,234.5", False, "1234.5"),
+        ("1.5", False, "1.5"),
+        ("1 234", False, "1234"),
+        ("abc", True, "abc"),
+        ("1,5", False, "1,5"),  # left for the form to refuse
+    ],
+)
+def test_parse_number(text, comma, expected):
+    assert importing.parse_number(text, comma) == expected
+
+
+def test_decimal_comma_cells_clean_for_number_fields():
+    from django import forms
+
+    prepared = importing._prepare_cell(forms.DecimalField(), "1.234,5", True)
+    assert forms.DecimalField().clean(prepared) == __import__("decimal").Decimal("1234.5")
+    assert forms.FloatField().clean(importing._prepare_cell(forms.FloatField(), "1,5", True)) == 1.5
+    # A typed XLSX number is never re-read with the decimal comma.
+    assert importing._prepare_cell(forms.FloatField(), 1.234, True) == "1.234"
+
+
+def test_dates_dd_mm_yyyy_iso_and_cells():
+    from django import forms
+
+    field = forms.DateField()
+    for value in ("31/01/2024", "31.01.2024", "2024-01-31", "2024-01-31T00:00:00"):
+        assert field.clean(importing._prepare_cell(field, value, False)) == datetime.date(
+            2024, 1, 31
+        )
+    cell = datetime.datetime(2024, 1, 31, 9, 30)
+    assert importing._prepare_cell(field, cell, False) == "2024-01-31"
+    assert importing.parse_date("31/02/2024") == "31/02/2024"  # no such day: the form says so
+
+
+@pytest.mark.django_db
+def test_semicolon_csv_imports_decimal_comma_numbers():
+    from cbnet.capabilities.models import Area, Framework
+    from cbnet.core.forms import LookupChoiceField, PrimaryModelForm
+
+    class AreaImportForm(PrimaryModelForm):
+        natural_keys = (("framework", "code"),)
+        framework = LookupChoiceField(Framework.objects.all(), lookups=("code",))
+
+        class Meta:
+            model = Area
+            fields = ["framework", "code", "name", "position"]
+
+    net = f.network()
+    Framework.objects.create(
+        code="test-fw", name="Test", kind=Framework._meta.get_field("kind").choices[0][0]
+    )
+    upload = importing.read_file(
+        b"framework;code;name;position\ntest-fw;A1;One;1.234\ntest-fw;A2;Two;2\n", "a.csv"
+    )
+    assert upload.looks_decimal_comma
+    result = importing.import_rows(
+        AreaImportForm,
+        upload.headers,
+        upload.rows,
+        user=net.users["secretariat"],
+        decimal_comma=importing.wants_decimal_comma("auto", upload),
+    )
+    assert result.ok, result.errors
+    assert Area.objects.get(code="A1").position == 1234
+    again = importing.import_rows(
+        AreaImportForm,
+        upload.headers,
+        upload.rows,
+        user=net.users["secretariat"],
+        decimal_comma=True,
+    )
+    assert [outcome.action for outcome in again.rows] == ["unchanged", "unchanged"]
+
+
+@pytest.mark.django_db
+def test_import_updates_by_natural_key_and_reports_in_file_duplicates():
+    net = f.network()
+    f.person("Ana", "Suárez", net.uruguay, email="ana@example.org", phone="1")
+    headers = ["given_name", "family_name", "organisation", "email", "phone"]
+    rows = [
+        ["Ana", "Suárez", "DNA", "ana@example.org", "2"],
+        ["Ana", "Suárez", "DNA", "ana@example.org", "3"],
+    ]
+    result = importing.import_rows(PersonImportForm, headers, rows, user=net.users["ncp_uy"])
+    assert [(e.row, e.message) for e in result.errors] == [(3, "Duplicate of row 2.")]
+    assert Person.objects.get(email="ana@example.org").phone == "1"
+    result = importing.import_rows(PersonImportForm, headers, rows[:1], user=net.users["ncp_uy"])
+    assert result.ok and len(result.updated) == 1 and not result.created
+    assert Person.objects.get(email="ana@example.org").phone == "2"
