@@ -308,7 +308,7 @@ def test_damaged_rows_are_rolled_back_and_reported(media_root, new_database, tmp
     assert not restored_media.exists() or not any(restored_media.rglob("*.pdf"))
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_rows_the_database_refuses_roll_back_then_the_good_archive_loads(media_root, tmp_path):
     """In-process, into the emptied test database: a duplicated row fails the load as a
     clear error with nothing kept; the intact archive then restores."""
