@@ -27,6 +27,7 @@ from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cbnet.core.tables import count_in_page
 from cbnet.core.text import normalize
 
 ARCHIVED_CHOICES = (("no", _("Not archived")), ("yes", _("Archived")), ("all", _("All")))
@@ -178,7 +179,9 @@ class SearchFilterSet(django_filters.FilterSet):
             for path in self.search_paths:
                 condition |= Q(**{f"{path}__contains": word})
             queryset = queryset.filter(condition)
-        return queryset.distinct() if self.search_distinct else queryset
+        if self.search_distinct:
+            return queryset.distinct()
+        return count_in_page(queryset) if words else queryset
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,7 +15,8 @@ from functools import partialmethod
 
 import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model
+from django.core.paginator import Paginator
+from django.db.models import Count, Model, QuerySet, Window
 from django.templatetags.l10n import localize as localize_filter
 from django.templatetags.l10n import unlocalize as unlocalize_filter
 from django.urls import NoReverseMatch, reverse
@@ -29,6 +30,7 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy as _
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
+from django_tables2.data import TableQuerysetData
 from django_tables2.utils import signature
 
 PAGE_SIZES = (25, 50, 100, 250)
@@ -36,10 +38,21 @@ DEFAULT_PAGE_SIZE = 50
 STALE_AFTER_DAYS = 365
 
 
+COUNT_IN_PAGE = "cbnet_count_in_page"
+
+
+def count_in_page(queryset):
+    """Mark a queryset whose rows are found by scanning them (a text search): a table
+    paginating it counts the matches in the page's own query (``BaseTable.paginate``)."""
+    setattr(queryset.query, COUNT_IN_PAGE, True)  # copied by every clone of the query
+    return queryset
+
+
 class BaseTable(tables.Table):
     class Meta:
         attrs = {"class": "table table-sm table-hover align-middle mb-0"}
         template_name = "tables/table.html"
+        per_page = DEFAULT_PAGE_SIZE  # as the list views, so a search's page is fetched once
         empty_text = _("Nothing matches these filters.")
 
     def _detail_urls(self):
@@ -50,6 +63,55 @@ class BaseTable(tables.Table):
     def detail_url(self, obj):
         """``obj.get_absolute_url()``, cheaper in a loop (see ``_DetailUrls``)."""
         return self._detail_urls()(obj)
+
+    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+        """django-tables2's ``paginate``; for a queryset marked by ``count_in_page`` (a text
+        search, which scans the rows anyway) the total comes with the page's rows
+        (``COUNT(*) OVER ()``) instead of from a second scan."""
+        if paginator_class is Paginator and not args and not kwargs:
+            self._count_with_page(per_page or self._meta.per_page, page)
+        super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        counted = getattr(self, "_counted_page", None)
+        sliced = getattr(self.page.object_list, "data", None)
+        if counted is not None and isinstance(sliced, QuerySet) and sliced._result_cache is None:
+            rows, bottom, sql = counted
+            low, high = sliced.query.low_mark, sliced.query.high_mark
+            if bottom <= low and high is not None and high <= bottom + len(rows):
+                unsliced = sliced.query.clone()
+                unsliced.clear_limits()
+                if unsliced.sql_with_params() == sql:  # the same query: these are its rows
+                    sliced._result_cache = rows[low - bottom : high - bottom]
+        return self
+
+    def _count_with_page(self, per_page, page):
+        """Fetch the page with ``COUNT(*) OVER ()`` and set ``self.data``'s length from it."""
+        data = self.data
+        queryset = getattr(data, "data", None)
+        if not (
+            isinstance(data, TableQuerysetData)
+            and isinstance(queryset, QuerySet)
+            and getattr(queryset.query, COUNT_IN_PAGE, False)
+            and getattr(data, "_length", None) is None
+            and not queryset.query.distinct
+            and queryset.query.group_by is None
+            and not queryset.query.is_sliced
+            and not queryset.query.combinator
+            and not queryset._prefetch_related_lookups
+            and queryset._result_cache is None
+        ):
+            return
+        try:
+            number = int(page)
+        except (TypeError, ValueError):
+            return
+        if number < 1:
+            return
+        bottom = (number - 1) * per_page
+        rows = list(queryset.annotate(_cbnet_total=Window(Count("pk")))[bottom : bottom + per_page])
+        if not rows:
+            return  # no match, or past the last page: the paginator counts and says so
+        data._length = rows[0]._cbnet_total
+        self._counted_page = (rows, bottom, queryset.query.sql_with_params())
 
     def body_html(self):
         """The ``<tr>`` rows of the current page, as django-tables2's template renders them."""

@@ -120,7 +120,21 @@ class OrganisationListView(ObjectListView):
         return (
             super()
             .get_queryset(request, action)
-            .defer("search_text", "iati_ref", "time_zone", "languages", "website")
+            .only(  # the columns OrganisationTable shows
+                "id",
+                "name",
+                "acronym",
+                "kind",
+                "country",
+                "region_id",
+                "subregion_id",
+                "contacts_confirmed_on",
+                "archived_at",
+                "region__id",
+                "region__code",
+                "subregion__id",
+                "subregion__code",
+            )
             .prefetch_related(current_ncps)
         )
 

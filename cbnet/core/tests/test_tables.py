@@ -134,3 +134,39 @@ def test_cached_organisation_options_follow_saves_and_language():
     new.mark_archived()
     new.save()
     assert "Renamed Customs" not in options()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ["q=zed", "q=zed&page=2", "q=zed&page=2&sort=-name", "q=zed&page=x", "q=zed+nobody"]
+)
+def test_search_page_counts_in_its_own_query(query, django_assert_num_queries):
+    """A search's page and total come from one query (COUNT(*) OVER ()), with the rows and
+    count the paginator finds with a separate COUNT."""
+    from django.core.paginator import EmptyPage, PageNotAnInteger
+    from django.db.models import QuerySet
+
+    net = f.network()
+    for n in range(57):
+        f.person("Zed", f"Zedson{n:02d}", organisation=net.uruguay)
+    request = RequestFactory().get(f"/?{query}&per_page=25")  # as the list views pass it
+    page = request.GET.get("page", 1)
+
+    def page_of(queryset):
+        table = views.PersonListView.table_class(queryset, request=request)
+        table.order_by = request.GET.get("sort") or None
+        try:
+            table.paginate(page=page, per_page=25)
+        except (EmptyPage, PageNotAnInteger):
+            table.paginate(page=1, per_page=25)
+        return table.paginator.count, [row.record.pk for row in table.paginated_rows]
+
+    searched = filters.PersonFilter(request.GET, queryset=Person.objects.all()).qs
+    plain = QuerySet.filter(searched)  # a clone without the mark
+    plain.query.cbnet_count_in_page = False
+    expected = page_of(plain)
+    matches = "nobody" not in query
+    with django_assert_num_queries(1 if matches else 2):
+        assert page_of(searched) == expected
+    assert expected[0] == (57 if matches else 0)
+    assert len(expected[1]) == (25 if matches else 0)
