@@ -16,6 +16,7 @@ hundreds).
 """
 
 import time
+from types import FunctionType
 
 import django_filters
 from django import forms
@@ -97,25 +98,39 @@ def _watch(model):
 
 
 class CachedOptionsSelect(FastSelect):
-    """A ``FastSelect`` for a ``ModelChoiceField`` whose options are built once per language
-    and version of the rows (one small aggregate query instead of loading every row)."""
+    """A ``FastSelect`` whose options are built once: for a ``ModelChoiceField`` per language
+    and version of the rows (one small aggregate query instead of loading every row), for
+    choices given by a function (``country_choices``) per language."""
 
     def _options(self, name, attrs):
         iterator = self.choices
         field = getattr(iterator, "field", None)
         queryset = getattr(field, "queryset", None)
-        if queryset is None or not hasattr(queryset.model, "updated"):
+        source = getattr(iterator, "choices", None)
+        if queryset is None and isinstance(source, FunctionType):
+            # Choices from a function of the language only (e.g. country_choices).
+            cache_key = (
+                get_language(),
+                type(field),
+                str(field.empty_label),
+                str(getattr(field, "null_label", None)),
+                getattr(field, "null_value", None),
+                source,
+            )
+            version = None
+        elif queryset is not None and hasattr(queryset.model, "updated"):
+            _watch(queryset.model)
+            cache_key = (
+                get_language(),
+                type(field),
+                str(field.empty_label),
+                queryset.model,
+                queryset.db,
+                str(queryset.query),
+            )
+            version = tuple(queryset.order_by().aggregate(n=Count("pk"), u=Max("updated")).values())
+        else:
             return None
-        _watch(queryset.model)
-        cache_key = (
-            get_language(),
-            type(field),
-            str(field.empty_label),
-            queryset.model,
-            queryset.db,
-            str(queryset.query),
-        )
-        version = tuple(queryset.order_by().aggregate(n=Count("pk"), u=Max("updated")).values())
         entry = _OPTIONS_CACHE.get(cache_key)
         now = time.monotonic()
         if entry is not None and entry[0] == version and now - entry[1] < OPTIONS_MAX_AGE:

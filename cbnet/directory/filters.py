@@ -9,7 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cbnet.core.countries import country_choices
-from cbnet.core.filters import YES_NO_ALL, CachedModelChoiceFilter, PrimaryFilterSet
+from cbnet.core.filters import (
+    YES_NO_ALL,
+    CachedModelChoiceFilter,
+    CachedOptionsSelect,
+    PrimaryFilterSet,
+)
 from cbnet.core.tables import STALE_AFTER_DAYS
 from cbnet.directory.choices import Domain, OrganisationKind, Role
 from cbnet.directory.models import Appointment, Organisation, Person, Region
@@ -42,7 +47,9 @@ class OrganisationFilter(PrimaryFilterSet):
     kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices, label=_("Kind"))
     region = django_filters.ModelChoiceFilter(queryset=_regions, label=_("Region"))
     subregion = django_filters.ModelChoiceFilter(queryset=_subregions, label=_("Sub-region"))
-    country = django_filters.ChoiceFilter(choices=country_choices, label=_("Country"))
+    country = django_filters.ChoiceFilter(
+        choices=country_choices, label=_("Country"), widget=CachedOptionsSelect
+    )
     freshness = django_filters.ChoiceFilter(
         choices=FRESHNESS_CHOICES, method="filter_freshness", label=_("Contacts")
     )
