@@ -201,6 +201,15 @@ class _DetailUrls:
             return obj.get_absolute_url()
         return f"{pattern[0]}{obj.pk}{pattern[1]}"
 
+    def for_pk(self, model, pk):
+        """``model(pk=pk).get_absolute_url()`` without building the instance each time."""
+        pattern = self.patterns.get(model)
+        if pattern is None:
+            pattern = self.patterns[model] = self._pattern(model(pk=pk))
+        if pattern is False or not isinstance(pk, int):
+            return model(pk=pk).get_absolute_url()
+        return f"{pattern[0]}{pk}{pattern[1]}"
+
     def _pattern(self, obj):
         meta = obj._meta
         try:

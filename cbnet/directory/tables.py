@@ -3,13 +3,17 @@
 The columns are also the export's columns; ``value_*`` methods give plain values there.
 """
 
+from typing import NamedTuple
+
 import django_tables2 as tables
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cbnet.core.countries import country_name
 from cbnet.core.tables import ArchivedColumn, BaseTable, FreshnessColumn
+from cbnet.directory.choices import Role
 from cbnet.directory.models import Appointment, Organisation, Person, Region
 
 
@@ -33,6 +37,39 @@ class RegionTable(BaseTable):
 def _ncp_names(record):
     people = getattr(record, "current_ncp_appointments", None) or []
     return [a for a in people if a.role == "ncp"]
+
+
+class _CurrentNcp(NamedTuple):
+    """What the organisation list shows of a current NCP appointment: who, linked."""
+
+    role: str
+    person_id: int
+    name: str
+
+
+def load_current_ncps(organisations, queryset=None):
+    """Set ``current_ncp_appointments`` on each organisation lacking it: its current NCPs'
+    names, in one query of plain values (the list shows names only; no model instances).
+    ``queryset`` (the organisations' own query) replaces the list of ids in the query."""
+    missing = {o.pk: o for o in organisations if not hasattr(o, "current_ncp_appointments")}
+    if not missing:
+        return
+    for organisation in missing.values():
+        organisation.current_ncp_appointments = []
+    owners = queryset.values("pk") if queryset is not None else list(missing)
+    rows = (
+        Appointment.objects.current()
+        .filter(role=Role.NCP, archived_at__isnull=True, organisation__in=owners)
+        .order_by("domain", "role", "-start_date")
+        .values_list(
+            "organisation_id", "role", "person_id", "person__given_name", "person__family_name"
+        )
+    )
+    for organisation_id, role, person_id, given_name, family_name in rows:
+        organisation = missing.get(organisation_id)
+        if organisation is not None:  # Person.__str__
+            name = f"{given_name} {family_name}"
+            organisation.current_ncp_appointments.append(_CurrentNcp(role, person_id, name))
 
 
 class OrganisationTable(BaseTable):
@@ -62,21 +99,48 @@ class OrganisationTable(BaseTable):
             "archived",
         )
 
+    def body_html(self):
+        # The page's records, without making BoundRows (each one advances the row counter).
+        load_current_ncps(list(self.paginated_rows.data))
+        return super().body_html()
+
     def render_country(self, value):
         return country_name(value)
 
+    def _ncps(self, record):
+        if not hasattr(record, "current_ncp_appointments"):  # export: every row at once
+            if not hasattr(self, "_ncps_by_pk"):
+                data = getattr(self.data, "data", None)
+                organisations = list(data) if isinstance(data, QuerySet) else []
+                load_current_ncps(organisations, queryset=data if organisations else None)
+                self._ncps_by_pk = {o.pk: o.current_ncp_appointments for o in organisations}
+            if record.pk in self._ncps_by_pk:
+                record.current_ncp_appointments = self._ncps_by_pk[record.pk]
+            else:
+                load_current_ncps([record])
+        return _ncp_names(record)
+
+    def _person_url(self, appointment):
+        if isinstance(appointment, _CurrentNcp):
+            return self._detail_urls().for_pk(Person, appointment.person_id)
+        return self.detail_url(appointment.person)
+
     def render_ncp(self, record):
-        appointments = _ncp_names(record)
+        appointments = self._ncps(record)
         if not appointments:
             return "—"
         return format_html_join(
             ", ",
             '<a href="{}">{}</a>',
-            ((self.detail_url(a.person), str(a.person)) for a in appointments),
+            ((self._person_url(a), _ncp_name(a)) for a in appointments),
         )
 
     def value_ncp(self, record):
-        return ", ".join(str(a.person) for a in _ncp_names(record))
+        return ", ".join(_ncp_name(a) for a in self._ncps(record))
+
+
+def _ncp_name(appointment):
+    return appointment.name if isinstance(appointment, _CurrentNcp) else str(appointment.person)
 
 
 class PersonTable(BaseTable):

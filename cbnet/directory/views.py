@@ -96,27 +96,7 @@ class OrganisationListView(ObjectListView):
     table_class = tables.OrganisationTable
 
     def get_queryset(self, request, action="view"):
-        # The table shows each organisation's current NCPs by name (OrganisationTable.ncp):
-        # fetch just those appointments and the names, not every column of both tables.
-        current_ncps = Prefetch(
-            "appointments",
-            queryset=Appointment.objects.current()
-            .filter(role=Role.NCP, archived_at__isnull=True)
-            .select_related("person")
-            .only(
-                "id",
-                "role",
-                "domain",
-                "start_date",
-                "end_date",
-                "organisation_id",
-                "person__id",
-                "person__given_name",
-                "person__family_name",
-            )
-            .order_by("domain", "role", "-start_date"),
-            to_attr="current_ncp_appointments",
-        )
+        # The table loads the current NCPs' names itself (OrganisationTable.ncp).
         return (
             super()
             .get_queryset(request, action)
@@ -135,7 +115,6 @@ class OrganisationListView(ObjectListView):
                 "subregion__id",
                 "subregion__code",
             )
-            .prefetch_related(current_ncps)
         )
 
 

@@ -170,3 +170,44 @@ def test_search_page_counts_in_its_own_query(query, django_assert_num_queries):
         assert page_of(searched) == expected
     assert expected[0] == (57 if matches else 0)
     assert len(expected[1]) == (25 if matches else 0)
+
+
+@pytest.mark.django_db
+@time_machine.travel(datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC), tick=False)
+def test_organisation_ncp_names_as_with_prefetched_appointments():
+    """The organisation list loads current NCPs as plain names; the cells and the export
+    show what the prefetched appointments (model instances) show."""
+    from django.db.models import Prefetch
+
+    from cbnet.directory.models import Appointment, Organisation
+    from cbnet.directory.tables import OrganisationTable
+
+    net = f.network()
+    for domain in ("customs_reform", "enforcement"):
+        f.appointment(f.person("Nadia", "Ncp <b>"), organisation=net.uruguay, role="ncp",
+                      domain=domain)  # fmt: skip
+    f.appointment(f.person("Old", "Ncp"), organisation=net.uruguay, role="ncp",
+                  end_date=datetime.date(2026, 1, 1))  # fmt: skip
+    prefetch = Prefetch(
+        "appointments",
+        queryset=Appointment.objects.current()
+        .filter(role="ncp", archived_at__isnull=True)
+        .select_related("person")
+        .order_by("domain", "role", "-start_date"),
+        to_attr="current_ncp_appointments",
+    )
+    request = RequestFactory().get("/")
+    queryset = Organisation.objects.order_by("name")
+    tables = [
+        OrganisationTable(queryset.prefetch_related(prefetch), request=request),
+        OrganisationTable(queryset, request=request),
+    ]
+    bodies = [table.paginate(page=1, per_page=50).body_html() for table in tables]
+    exports = [
+        [table.rows[i].get_cell_value("ncp") for i in range(len(queryset))]
+        for table in (OrganisationTable(queryset, request=request), tables[0])
+    ]
+    assert bodies[0] == bodies[1]
+    assert "Nadia Ncp &lt;b&gt;" in bodies[1] and "Old Ncp" not in bodies[1]
+    assert exports[0] == exports[1]
+    assert exports[0][0] == "Lucía Ramírez, Nadia Ncp <b>, Nadia Ncp <b>"
