@@ -57,11 +57,11 @@ class BaseTable(tables.Table):
 
     def _detail_urls(self):
         if not hasattr(self, "_detail_urls_cache"):
-            self._detail_urls_cache = _DetailUrls()
+            self._detail_urls_cache = DetailUrls()
         return self._detail_urls_cache
 
     def detail_url(self, obj):
-        """``obj.get_absolute_url()``, cheaper in a loop (see ``_DetailUrls``)."""
+        """``obj.get_absolute_url()``, cheaper in a loop (see ``DetailUrls``)."""
         return self._detail_urls()(obj)
 
     def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
@@ -182,7 +182,7 @@ def _display_choices(model, name):
     return True
 
 
-class _DetailUrls:
+class DetailUrls:
     """``obj.get_absolute_url()`` from a cached URL pattern when it is ``{app}:{model}_detail``
     with the primary key (checked on the first object of each model; otherwise the model's
     own method is called for every object)."""

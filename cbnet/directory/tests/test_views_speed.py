@@ -82,3 +82,23 @@ def test_organisation_page_asks_each_permission_question_once(client, net):
         and f'"directory_organisation"."id" = {net.uruguay.pk}' in q["sql"]
     ]
     assert scope_checks and len(scope_checks) == len(set(scope_checks))
+
+
+def test_organisation_page_links_are_the_records_urls(client, net):
+    """The page presets its rows' URLs from a pattern (views.preset_urls): each link is
+    still the record's own get_absolute_url()."""
+    from cbnet.directory.models import Appointment, Person
+
+    _people(net.uruguay, 3)
+    client.force_login(net.users["reader"])
+    response = client.get(reverse("directory:organisation_detail", args=[net.uruguay.pk]))
+    html = response.content.decode()
+    people = Person.objects.filter(organisation=net.uruguay)
+    appointments = Appointment.objects.filter(organisation=net.uruguay)
+    assert people.count() == 4 and appointments.count() >= 4
+    for record in [*people, *appointments]:
+        fresh = type(record).objects.get(pk=record.pk)
+        assert f'href="{fresh.get_absolute_url()}"' in html
+    for a in response.context["ncp_history"]:
+        assert a.get_absolute_url() == reverse("directory:appointment_detail", args=[a.pk])
+        assert a.person.get_absolute_url() == reverse("directory:person_detail", args=[a.person.pk])
