@@ -25,34 +25,26 @@ class OutOfScopeError(PermissionDenied):
 
 
 def archive(obj, user):
-    if not permissions.can(user, "delete", obj):
-        raise PermissionDenied
-    with transaction.atomic():
-        before = obj.archived_at
-        obj.mark_archived()
-        obj._history_user = user
-        obj.save(update_fields=["archived_at"])
-        record_event(
-            "record.archived",
-            obj,
-            actor=user,
-            old={"archived_at": before},
-            new={"archived_at": obj.archived_at},
-            organisation=organisation_of(obj),
-        )
-    return obj
+    return _set_archived(obj, user, archived=True)
 
 
 def restore(obj, user):
+    return _set_archived(obj, user, archived=False)
+
+
+def _set_archived(obj, user, *, archived):
     if not permissions.can(user, "delete", obj):
         raise PermissionDenied
     with transaction.atomic():
         before = obj.archived_at
-        obj.mark_restored()
+        if archived:
+            obj.mark_archived()
+        else:
+            obj.mark_restored()
         obj._history_user = user
         obj.save(update_fields=["archived_at"])
         record_event(
-            "record.restored",
+            "record.archived" if archived else "record.restored",
             obj,
             actor=user,
             old={"archived_at": before},
