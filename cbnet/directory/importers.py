@@ -28,7 +28,7 @@ from cbnet.core.forms import (
     PrimaryModelForm,
 )
 from cbnet.directory.choices import Domain, OrganisationKind, Role
-from cbnet.directory.forms import check_ncp_role
+from cbnet.directory.forms import AppointmentForm, OrganisationForm, check_ncp_role
 from cbnet.directory.models import Appointment, Organisation, Person, Region
 
 
@@ -87,19 +87,7 @@ class OrganisationImportForm(PrimaryModelForm):
 
     class Meta:
         model = Organisation
-        fields = [
-            "name",
-            "acronym",
-            "kind",
-            "country",
-            "region",
-            "subregion",
-            "parent",
-            "iati_ref",
-            "time_zone",
-            "languages",
-            "website",
-        ]
+        fields = OrganisationForm.Meta.fields  # the same columns as the edit form
 
 
 class PersonImportForm(PrimaryModelForm):
@@ -151,7 +139,7 @@ class AppointmentImportForm(PrimaryModelForm):
 
     class Meta:
         model = Appointment
-        fields = ["person", "organisation", "role", "domain", "start_date", "end_date", "note"]
+        fields = AppointmentForm.Meta.fields
 
     def clean(self):
         cleaned = super().clean()
