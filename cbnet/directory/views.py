@@ -143,7 +143,9 @@ class OrganisationDetailView(ObjectDetailView):
 
     def get_extra_context(self, request, obj):
         today = timezone.localdate()
-        live = Appointment.objects.filter(organisation=obj, archived_at__isnull=True)
+        live = Appointment.objects.restrict(request.user, "view").filter(
+            organisation=obj, archived_at__isnull=True
+        )
         ncp_history = list(
             live.filter(role__in=permissions.NCP_ROLES)
             .select_related("person")
@@ -168,9 +170,9 @@ class OrganisationDetailView(ObjectDetailView):
             .order_by("role", "person__family_name")[: DETAIL_LIMIT + 1]
         )
         people = list(
-            obj.people.filter(archived_at__isnull=True).order_by("family_name", "given_name")[
-                : DETAIL_LIMIT + 1
-            ]
+            Person.objects.restrict(request.user, "view")
+            .filter(organisation=obj, archived_at__isnull=True)
+            .order_by("family_name", "given_name")[: DETAIL_LIMIT + 1]
         )
         preset_urls(
             [
