@@ -25,9 +25,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 
 # --- Debian packages -------------------------------------------------------------------
-apt_wanted=(gettext)
+# WeasyPrint (PDF reports) needs pango and, from version 66 on, harfbuzz's subsetter.
+apt_wanted=(gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "$mode" = test ]; then
-  apt_wanted+=(chromium poppler-utils libharfbuzz-subset0)
+  apt_wanted+=(chromium poppler-utils)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || apt_wanted+=(postgresql-15)
 fi
 command -v npm >/dev/null 2>&1 || apt_wanted+=(nodejs npm)
