@@ -16,6 +16,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from cbnet.capabilities import api as capabilities
+from cbnet.core.api.events import EventViewSet
 from cbnet.core.api.permissions import ScopedPermission
 from cbnet.core.api.serializers import api_basename
 from cbnet.core.api.views import ObtainTokenView
@@ -32,6 +33,7 @@ REGISTRY = [
     ("capabilities/areas", capabilities.AreaViewSet),
     ("capabilities/maturity-scales", capabilities.MaturityScaleViewSet),
     ("capabilities/maturity-levels", capabilities.MaturityLevelViewSet),
+    ("core/events", EventViewSet),
 ]
 
 router = SimpleRouter()

@@ -56,3 +56,21 @@ def test_admin_history_shows_changes(client, net):
     response = client.get(f"/admin/directory/organisation/{net.uruguay.pk}/history/")
     assert response.status_code == 200
     assert response.content.count(b"<tr") >= 3  # header, the creation and the change
+
+
+def test_events_are_listed_and_shown_in_the_admin_but_never_edited(client, net):
+    from cbnet.core.events import record_event
+    from cbnet.core.models import Event
+
+    event = record_event("person.invited", net.people["reader"], actor=net.users["ncp_uy"])
+    client.force_login(make_staff(net.users["secretariat"]))
+    listing = client.get("/admin/core/event/")
+    assert listing.status_code == 200
+    assert "person.invited" in listing.content.decode()
+    detail = client.get(f"/admin/core/event/{event.pk}/change/")
+    assert detail.status_code == 200
+    assert b'name="name"' not in detail.content  # shown read-only, no input
+    assert client.get("/admin/core/event/add/").status_code == 403
+    client.post(f"/admin/core/event/{event.pk}/change/", {"name": "record.archived"})
+    client.post(f"/admin/core/event/{event.pk}/delete/", {"post": "yes"})
+    assert Event.objects.get().name == "person.invited"
