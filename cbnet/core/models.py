@@ -100,7 +100,8 @@ class SearchTextMixin(models.Model):
     """Keeps an accent-free, lower-case copy of the fields named in ``search_fields``.
 
     The list pages' free-text filter matches against it, identically on SQLite and
-    PostgreSQL ("Ramirez" finds "Ramírez").
+    PostgreSQL ("Ramirez" finds "Ramírez"). A value with a ``search_text()`` method (a
+    ``MultilingualTextField``'s) contributes what it returns: every language's text.
     """
 
     search_fields: tuple[str, ...] = ()
@@ -121,7 +122,8 @@ class SearchTextMixin(models.Model):
         for name in self.search_fields:
             value = getattr(self, name, "")
             if value:
-                parts.append(str(value))
+                texts = getattr(value, "search_text", None)
+                parts.append(texts() if callable(texts) else str(value))
         return normalize(" ".join(parts))
 
 
