@@ -191,6 +191,8 @@ MEDIA_ROOT = Path(os.environ.get("CBNET_MEDIA_ROOT", BASE_DIR / "media"))
 # Uploads (imports, evidence files) above this size are refused before they are read.
 CBNET_MAX_UPLOAD_BYTES = int(os.environ.get("CBNET_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = CBNET_MAX_UPLOAD_BYTES
+# Imports of more rows than this are previewed and applied as background jobs (docs/tasks.md).
+CBNET_IMPORT_INLINE_ROWS = int(os.environ.get("CBNET_IMPORT_INLINE_ROWS", "500"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
