@@ -172,6 +172,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
+    # Charts drawn in the browser (cbnet/core/charts.py): vega, vega-lite, vega-embed.
+    ("vendor/vega", BASE_DIR / "node_modules" / "vega" / "build"),
+    ("vendor/vega-lite", BASE_DIR / "node_modules" / "vega-lite" / "build"),
+    ("vendor/vega-embed", BASE_DIR / "node_modules" / "vega-embed" / "build"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
 STATICFILES_DIRS.append(PACKAGE_DIR / "static")
