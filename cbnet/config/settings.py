@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "cbnet.core",
     "cbnet.directory",
     "cbnet.capabilities",
+    "cbnet.assessments",
 ]
 
 MIDDLEWARE = [

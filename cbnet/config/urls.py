@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("cbnet.directory.accounts.urls")),
     path("directory/", include("cbnet.directory.urls")),
     path("capabilities/", include("cbnet.capabilities.urls")),
+    path("assessments/", include("cbnet.assessments.urls")),
     path("charts/", include("cbnet.core.chart_views")),
     path("api/", include("cbnet.config.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -56,6 +56,9 @@ class Actor:
     rocb_region_ids: frozenset[int] = field(default_factory=frozenset)
     ncp_org_ids: frozenset[int] = field(default_factory=frozenset)
     partner_org_ids: frozenset[int] = field(default_factory=frozenset)
+    # Administrations whose needs assessment this actor fills in: capacity-building NCP or
+    # alternate, or head of administration.
+    assessment_org_ids: frozenset[int] = field(default_factory=frozenset)
     has_appointments: bool = False
 
     @property
@@ -95,17 +98,23 @@ def build_actor(user, *, on) -> Actor:
     appointments = list(
         Appointment.objects.current(on=on)
         .filter(person__user_id=user.pk, archived_at__isnull=True, person__archived_at__isnull=True)
-        .values_list("role", "organisation_id", "organisation__kind", "organisation__region_id")
+        .values_list(
+            "role", "domain", "organisation_id", "organisation__kind", "organisation__region_id"
+        )
     )
     is_secretariat = bool(user.is_superuser)
-    rocb_regions, ncp_orgs, partner_orgs = set(), set(), set()
-    for role, org_id, org_kind, region_id in appointments:
+    rocb_regions, ncp_orgs, partner_orgs, assessment_orgs = set(), set(), set(), set()
+    for role, domain, org_id, org_kind, region_id in appointments:
         if role == "secretariat_officer" and org_kind == "wco_secretariat":
             is_secretariat = True
         elif role == "rocb_officer" and org_kind == "rocb" and region_id:
             rocb_regions.add(region_id)
         elif role in NCP_ROLES and org_kind == "member_administration":
             ncp_orgs.add(org_id)
+            if domain == "capacity_building":
+                assessment_orgs.add(org_id)
+        elif role == "head_of_administration" and org_kind == "member_administration":
+            assessment_orgs.add(org_id)
         elif role == "partner_focal_point" and org_kind == "development_partner":
             partner_orgs.add(org_id)
     if rocb_regions:
@@ -122,6 +131,7 @@ def build_actor(user, *, on) -> Actor:
         rocb_region_ids=frozenset(rocb_regions),
         ncp_org_ids=frozenset(ncp_orgs),
         partner_org_ids=frozenset(partner_orgs),
+        assessment_org_ids=frozenset(assessment_orgs),
         has_appointments=bool(appointments),
     )
 
@@ -251,10 +261,29 @@ class AppointmentPolicy(Policy):
         return actor.has_write_role
 
 
+class JobPolicy(Policy):
+    """Background jobs (cbnet/core/jobs.py): whoever started one, and the Secretariat, see
+    it; nobody changes one through the door (the worker records its progress)."""
+
+    def viewable(self, actor, qs):
+        if actor.is_secretariat:
+            return qs
+        if not actor.is_authenticated:
+            return qs.none()
+        return qs.filter(user_id=actor.user_id)
+
+    def changeable(self, actor, qs):
+        return qs.none()
+
+    def can_add(self, actor):
+        return False
+
+
 POLICIES: dict[str, Policy] = {
     "directory.organisation": OrganisationPolicy(),
     "directory.person": PersonPolicy(),
     "directory.appointment": AppointmentPolicy(),
+    "core.job": JobPolicy(),
 }
 DEFAULT_POLICY = Policy()
 

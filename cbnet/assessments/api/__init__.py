@@ -1,0 +1,1 @@
+"""The assessments API: one module per part; viewsets are registered in cbnet/config/api_urls.py."""

@@ -1,0 +1,3 @@
+"""Assessment pages: assessments (see cbnet/assessments/urls.py)."""
+
+urlpatterns = []

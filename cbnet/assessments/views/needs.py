@@ -1,0 +1,3 @@
+"""Assessment pages: needs (see cbnet/assessments/urls.py)."""
+
+urlpatterns = []

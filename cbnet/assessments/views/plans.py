@@ -1,0 +1,3 @@
+"""Assessment pages: plans (see cbnet/assessments/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Assessment pages: questionnaires (see cbnet/assessments/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Assessment pages: results (see cbnet/assessments/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Assessment pages: rounds (see cbnet/assessments/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Assessment pages: workbook (see cbnet/assessments/urls.py)."""
+
+urlpatterns = []
