@@ -22,7 +22,7 @@ from cbnet.core.views import (
     request_can,
 )
 from cbnet.directory import filters, forms, importers, tables
-from cbnet.directory.choices import Domain, Role
+from cbnet.directory.choices import Domain, OrganisationKind, Role
 from cbnet.directory.models import Appointment, Organisation, Person, Region
 
 DETAIL_LIMIT = 25  # rows of a list on a detail page; the full list is a link away
@@ -78,7 +78,7 @@ class RegionDetailView(ObjectDetailView):
     queryset = Region.objects.select_related("parent")
 
     def get_extra_context(self, request, obj):
-        organisations = (
+        organisations = list(
             Organisation.objects.restrict(request.user, "view")
             .filter(Q(region=obj) | Q(subregion=obj), archived_at__isnull=True)
             .select_related("region", "subregion")
@@ -88,6 +88,10 @@ class RegionDetailView(ObjectDetailView):
         return {
             "subregions": obj.subregions.filter(archived_at__isnull=True).order_by("code"),
             "organisations": organisations,
+            # The map, the freshness chart and the PDF directory are about these.
+            "has_members": any(
+                o.kind == OrganisationKind.MEMBER_ADMINISTRATION for o in organisations
+            ),
         }
 
 
