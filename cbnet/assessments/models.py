@@ -95,6 +95,16 @@ class Questionnaire(PrimaryModel):
         """A version some round uses can no longer change; edit a new version instead."""
         return self.pk is not None and self.rounds.exists()
 
+    def save(self, *args, **kwargs):
+        """Save without BaseModel's stale-save counter: here ``version`` is the questionnaire's
+        version number (unique with ``code``), which an edit must not bump. Versions are made
+        by ``services.questionnaires.new_version``; edits are Secretariat-only."""
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text", "updated"}
+        return models.Model.save(self, *args, **kwargs)
+
 
 class Section(BaseModel):
     questionnaire = models.ForeignKey(
