@@ -536,8 +536,13 @@ class _Importer:
         return saved
 
 
-def import_rows(form_class, headers, rows, *, user, dry_run=False, decimal_comma=False):
-    """Validate every row, then write them all or nothing; see the module docstring."""
+def import_rows(
+    form_class, headers, rows, *, user, dry_run=False, decimal_comma=False, progress=None
+):
+    """Validate every row, then write them all or nothing; see the module docstring.
+
+    ``progress(done, total)``, if given, is called after each row (a job's ``progress``).
+    """
     result = ImportResult(dry_run=dry_run)
     model = form_class._meta.model
     if not can_import(user, model):
@@ -560,6 +565,8 @@ def import_rows(form_class, headers, rows, *, user, dry_run=False, decimal_comma
                 outcome.action = "error"
                 outcome.errors = [RowError(number, message, name) for name, message in messages]
                 result.errors.extend(outcome.errors)
+            if progress is not None:
+                progress(offset + 1, len(rows))
         if result.errors or dry_run:
             transaction.set_rollback(True)
     if result.errors:
@@ -649,27 +656,18 @@ UPLOAD_SALT = "cbnet.core.importing.upload"
 _UPLOAD_NAME = re.compile(r"[0-9a-f]{32}")
 
 
-def sync_row_limit():
-    return int(getattr(settings, "CBNET_IMPORT_SYNC_ROWS", 2000))
+def inline_row_limit():
+    """Files with more data rows than this are previewed and applied as background jobs."""
+    return int(getattr(settings, "CBNET_IMPORT_INLINE_ROWS", 500))
+
+
+def runs_as_job(upload: ImportFile) -> bool:
+    return len(upload.rows) > inline_row_limit()
 
 
 def upload_max_age():
     """Seconds a previewed file may wait for "Apply"."""
     return int(getattr(settings, "CBNET_IMPORT_MAX_AGE", 3600))
-
-
-def check_row_limit(upload: ImportFile):
-    """Refuse, for now, files larger than what an import does while the user waits."""
-    limit = sync_row_limit()
-    if len(upload.rows) > limit:
-        raise ImportFileError(
-            _(
-                "This file has %(rows)s rows; imports over %(limit)s rows will run in the "
-                "background once background tasks are available. For now, split it into "
-                "files of at most %(limit)s rows."
-            )
-            % {"rows": len(upload.rows), "limit": limit}
-        )
 
 
 def _upload_dir():

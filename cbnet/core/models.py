@@ -161,3 +161,4 @@ class TranslatedNamesMixin(models.Model):
 
 
 from cbnet.core.models_events import Event  # noqa: E402, F401  (workflow events, core's one table)
+from cbnet.core.models_jobs import Job  # noqa: E402, F401  (background jobs users follow)

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import pytest
 import time_machine
@@ -231,13 +232,25 @@ def test_appointment_dates_dd_mm_yyyy_and_xlsx_cells(client, net, people):
     assert actions(response) == [(2, "unchanged"), (3, "unchanged")]
 
 
-def test_large_file_is_refused_with_a_clear_message(client, net, settings):
-    settings.CBNET_IMPORT_SYNC_ROWS = 2
+def test_file_over_the_inline_limit_goes_to_a_job_and_over_max_rows_is_refused(
+    client, net, settings, monkeypatch
+):
+    """Above CBNET_IMPORT_INLINE_ROWS the preview runs as a job (cbnet/core/tests/test_jobs.py
+    follows it); above MAX_ROWS the file is refused outright."""
+    settings.CBNET_IMPORT_INLINE_ROWS = 2
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     client.force_login(net.users["ncp_uy"])
     rows = [HEADER, *[["A", f"N{i}", "DNA", "", ""] for i in range(3)]]
     response = preview(client, csv_upload(rows))
-    assert "This file has 3 rows; imports over 2 rows" in response.context["file_error"]
+    assert response.status_code == 302
+    assert re.fullmatch(r"/jobs/\d+/\?follow=1", response["Location"])
     assert not Person.objects.filter(family_name="N1").exists()
+    # Two rows stay inline.
+    response = preview(client, csv_upload(rows[:3]))
+    assert response.status_code == 200 and actions(response) == [(2, "create"), (3, "create")]
+    monkeypatch.setattr(importing, "MAX_ROWS", 2)
+    response = preview(client, csv_upload(rows))
+    assert response.context["file_error"] == "The file has more than 2 rows; split it."
 
 
 def test_token_is_bound_to_user_and_expires(client, net, people, settings):

@@ -14,15 +14,15 @@ not see answers 404, one they may see but not change answers 403 on edit URLs.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from cbnet.core import events, exporting, importing, permissions, services
-from cbnet.core.models import StaleObjectError
+from cbnet.core import events, exporting, import_jobs, importing, permissions, services
+from cbnet.core.models import Job, StaleObjectError
 from cbnet.core.tables import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
 HISTORY_HIDDEN_FIELDS = {"search_text", "version", "updated", "created"}
@@ -381,6 +381,10 @@ class ObjectImportView(BaseObjectView):
     signed token; ``apply`` re-reads that file and imports it all or nothing. A POST without
     ``step`` imports in one go (``dry_run`` only checks): kept for scripts and older tests.
     ``GET ?download=csv|xlsx`` gives the records the user maintains in the import's columns.
+
+    Files over ``CBNET_IMPORT_INLINE_ROWS`` rows are previewed and applied as background
+    jobs (``cbnet.core.import_jobs``): the user follows the job's page, which leads to the
+    preview (``GET ?job=<id>``) and, after "Apply", shows the outcome.
     """
 
     import_form_class = None
@@ -410,7 +414,8 @@ class ObjectImportView(BaseObjectView):
             request,
             columns=self.columns(),
             natural_keys=[", ".join(key) for key in keys],
-            sync_rows=importing.sync_row_limit(),
+            inline_rows=importing.inline_row_limit(),
+            max_rows=importing.MAX_ROWS,
             import_url=model_url(self.get_model(), "import"),
             tab="import",
             **extra,
@@ -420,7 +425,37 @@ class ObjectImportView(BaseObjectView):
         self.check(request)
         if request.GET.get("download") in ("csv", "xlsx"):
             return self.download(request, request.GET["download"])
+        if "job" in request.GET:
+            return self.job_preview(request, request.GET["job"])
         return render(request, self.template_name, self.context(request))
+
+    def job_preview(self, request, job_id):
+        """The preview a background check left on its job (its owner may apply it)."""
+        job = permissions.access_object(Job, request.user, job_id)
+        payload = job.result if isinstance(job.result, dict) else {}
+        if job.kind != import_jobs.PREVIEW_KIND or payload.get("model") != (
+            self.get_model()._meta.label_lower
+        ):
+            raise Http404
+        if not job.succeeded:
+            return redirect(job.get_absolute_url())
+        result = import_jobs.result_from_payload(payload)
+        shown, total = len(result.rows), payload.get("total_rows", len(result.rows))
+        return self.preview(
+            request,
+            result,
+            payload.get("filename", ""),
+            token=payload.get("token", "") if job.user_id == request.user.pk else "",
+            counts=payload.get("counts", {}),
+            truncated={"shown": shown, "total": total} if total > shown else None,
+        )
+
+    def start_job(self, request, kind, token):
+        if kind == import_jobs.PREVIEW_KIND:
+            job = import_jobs.start_preview(request.user, self.import_form_class, token)
+        else:
+            job = import_jobs.start_apply(request.user, self.import_form_class, token)
+        return redirect(job.get_absolute_url() + "?follow=1")
 
     def download(self, request, fmt):
         model = self.get_model()
@@ -459,9 +494,15 @@ class ObjectImportView(BaseObjectView):
             decimal = "auto"
         try:
             parsed = importing.read_file(data, upload.name)
-            importing.check_row_limit(parsed)
         except importing.ImportFileError as error:
             return self.failed(request, str(error))
+        if importing.runs_as_job(parsed):
+            token = importing.store_upload(
+                data, upload.name, user=request.user, model=self.get_model(), decimal=decimal
+            )
+            applies = step != "preview" and not request.POST.get("dry_run")
+            kind = import_jobs.APPLY_KIND if applies else import_jobs.PREVIEW_KIND
+            return self.start_job(request, kind, token)
         decimal_comma = importing.wants_decimal_comma(decimal, parsed)
         if step == "preview":
             result = self.run(request, parsed, decimal_comma, dry_run=True)
@@ -496,9 +537,10 @@ class ObjectImportView(BaseObjectView):
         try:
             data, filename, decimal = importing.load_upload(token, user=request.user, model=model)
             parsed = importing.read_file(data, filename)
-            importing.check_row_limit(parsed)
         except importing.ImportFileError as error:
             return self.failed(request, str(error))
+        if importing.runs_as_job(parsed):
+            return self.start_job(request, import_jobs.APPLY_KIND, token)
         decimal_comma = importing.wants_decimal_comma(decimal, parsed)
         result = self.run(request, parsed, decimal_comma, dry_run=False)
         if not result.ok:
@@ -520,14 +562,17 @@ class ObjectImportView(BaseObjectView):
         )
         return redirect(model_url(model, "list"))
 
-    def preview(self, request, result, filename, *, token, changed_meanwhile=False):
+    def preview(
+        self, request, result, filename, *, token, changed_meanwhile=False, counts=None, **extra
+    ):
         context = self.context(
             request,
             result=result,
             filename=filename,
             token=token,
-            counts=result.counts,
+            counts=result.counts if counts is None else counts,
             changed_meanwhile=changed_meanwhile,
+            **extra,
         )
         return render(request, self.preview_template_name, context)
 
