@@ -140,11 +140,21 @@ def form_rows(form_class, queryset):
         form_field = form.fields[name]
         if isinstance(form_field, forms.ModelChoiceField):
             lookups[name] = _reference_writer(form_field)
+    # columns that are not attributes of the record write themselves (e.g. one language of
+    # a multilingual field: cbnet.core.multilingual.LanguageColumnField)
+    writers = {
+        name: form.fields[name].export_value
+        for name in names
+        if hasattr(form.fields[name], "export_value")
+    }
 
     def rows():
         for obj in queryset:
             row = [obj.pk]
             for name in names:
+                if name in writers:
+                    row.append(writers[name](obj))
+                    continue
                 value = getattr(obj, name, None)
                 if name in lookups:
                     value = lookups[name](value)
