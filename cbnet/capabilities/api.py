@@ -3,25 +3,44 @@
 Every signed-in user reads; only the Secretariat writes (the default policy in
 cbnet/core/permissions.py). These models are reference data, not archivable: there is no
 DELETE, and ``purge`` (Secretariat) deletes a row nothing refers to.
+
+Names and descriptors are multilingual text in the stored shape (docs/multilingual.md),
+``{"original": "en", "texts": {"en": {"text": ..., "status": "original"}, ...}}``; the
+``q`` filter searches the code and the name in every language (accents and case ignored).
 """
 
 import django_filters
 from django.db.models import Q
 
 from cbnet.capabilities.models import Area, Framework, FrameworkKind, MaturityLevel, MaturityScale
-from cbnet.core.api.serializers import BaseModelSerializer, TranslationsField
+from cbnet.core.api.multilingual import MultilingualTextSerializerField
+from cbnet.core.api.serializers import BaseModelSerializer
 from cbnet.core.api.viewsets import ModelViewSet
+from cbnet.core.text import normalize
 
 BASE_FIELDS = ("created", "updated")
 
 
 # Filtersets for the API until the capability pages bring their own ``{Model}Filter``.
 class NameSearchFilterSet(django_filters.FilterSet):
+    """``q``: words found in the code or the name in any language (``search_text``)."""
+
+    q = django_filters.CharFilter(method="search")
+
+    def search(self, queryset, name, value):
+        for word in normalize(value).split()[:10]:
+            queryset = queryset.filter(search_text__contains=word)
+        return queryset
+
+
+class CodeSearchFilterSet(django_filters.FilterSet):
+    """``q`` for models without ``search_text``: words in the code."""
+
     q = django_filters.CharFilter(method="search")
 
     def search(self, queryset, name, value):
         for word in value.split()[:10]:
-            queryset = queryset.filter(Q(name__icontains=word) | Q(code__icontains=word))
+            queryset = queryset.filter(Q(code__icontains=word))
         return queryset
 
 
@@ -43,7 +62,7 @@ class AreaAPIFilter(NameSearchFilterSet):
         fields = ["q", "framework", "parent", "top_level", "code", "notifiable"]
 
 
-class MaturityScaleAPIFilter(NameSearchFilterSet):
+class MaturityScaleAPIFilter(CodeSearchFilterSet):
     class Meta:
         model = MaturityScale
         fields = ["q", "code"]
@@ -58,7 +77,7 @@ class MaturityLevelAPIFilter(django_filters.FilterSet):
 
 
 class FrameworkSerializer(BaseModelSerializer):
-    names = TranslationsField(required=False)
+    name = MultilingualTextSerializerField()
 
     class Meta(BaseModelSerializer.Meta):
         model = Framework
@@ -67,14 +86,13 @@ class FrameworkSerializer(BaseModelSerializer):
             "code",
             "kind",
             "name",
-            "names",
             "source",
             *BASE_FIELDS,
         )
 
 
 class AreaSerializer(BaseModelSerializer):
-    names = TranslationsField(required=False)
+    name = MultilingualTextSerializerField()
 
     class Meta(BaseModelSerializer.Meta):
         model = Area
@@ -84,7 +102,6 @@ class AreaSerializer(BaseModelSerializer):
             "parent",
             "code",
             "name",
-            "names",
             "position",
             "notifiable",
             *BASE_FIELDS,
@@ -92,16 +109,16 @@ class AreaSerializer(BaseModelSerializer):
 
 
 class MaturityScaleSerializer(BaseModelSerializer):
-    names = TranslationsField(required=False)
+    name = MultilingualTextSerializerField()
 
     class Meta(BaseModelSerializer.Meta):
         model = MaturityScale
-        fields = (*BaseModelSerializer.Meta.fields, "code", "name", "names", *BASE_FIELDS)
+        fields = (*BaseModelSerializer.Meta.fields, "code", "name", *BASE_FIELDS)
 
 
 class MaturityLevelSerializer(BaseModelSerializer):
-    names = TranslationsField(required=False)
-    descriptors = TranslationsField(required=False)
+    name = MultilingualTextSerializerField()
+    descriptor = MultilingualTextSerializerField()
 
     class Meta(BaseModelSerializer.Meta):
         model = MaturityLevel
@@ -110,9 +127,7 @@ class MaturityLevelSerializer(BaseModelSerializer):
             "scale",
             "level",
             "name",
-            "names",
             "descriptor",
-            "descriptors",
             *BASE_FIELDS,
         )
 
@@ -121,21 +136,21 @@ class FrameworkViewSet(ModelViewSet):
     queryset = Framework.objects.all()
     serializer_class = FrameworkSerializer
     filterset_class = FrameworkAPIFilter
-    ordering_fields = ("code", "name", "kind")
+    ordering_fields = ("code", "kind")
 
 
 class AreaViewSet(ModelViewSet):
     queryset = Area.objects.all()
     serializer_class = AreaSerializer
     filterset_class = AreaAPIFilter
-    ordering_fields = ("code", "name", "position")
+    ordering_fields = ("code", "position")
 
 
 class MaturityScaleViewSet(ModelViewSet):
     queryset = MaturityScale.objects.all()
     serializer_class = MaturityScaleSerializer
     filterset_class = MaturityScaleAPIFilter
-    ordering_fields = ("code", "name")
+    ordering_fields = ("code",)
 
 
 class MaturityLevelViewSet(ModelViewSet):

@@ -1,13 +1,17 @@
-"""What: capability frameworks as trees of areas, and the maturity scale."""
+"""What: capability frameworks as trees of areas, and the maturity scale.
+
+Names and descriptors are multilingual text (``cbnet.core.multilingual``): English
+originals with es/fr/pt translations in the data files, any other language addable.
+"""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cbnet.core.models import BaseModel, TranslatedNamesMixin
+from cbnet.core.models import BaseModel, SearchTextMixin
+from cbnet.core.multilingual import MultilingualTextField
 
 
 class FrameworkKind(models.TextChoices):
@@ -18,8 +22,9 @@ class FrameworkKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Framework(TranslatedNamesMixin, BaseModel):
+class Framework(SearchTextMixin, BaseModel):
     code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = MultilingualTextField(_("name"))
     kind = models.CharField(_("kind"), max_length=20, choices=FrameworkKind.choices)
     source = models.CharField(_("source"), max_length=300, blank=True)
 
@@ -28,11 +33,16 @@ class Framework(TranslatedNamesMixin, BaseModel):
         verbose_name = _("capability framework")
         verbose_name_plural = _("capability frameworks")
 
+    search_fields = ("code", "name")
+
+    def __str__(self):
+        return str(self.name)
+
     def get_absolute_url(self):
         return reverse("capabilities:framework_detail", args=[self.pk])
 
 
-class Area(TranslatedNamesMixin, BaseModel):
+class Area(SearchTextMixin, BaseModel):
     """A node of a framework's tree. ``code`` is stable: other records refer to it."""
 
     framework = models.ForeignKey(
@@ -47,6 +57,7 @@ class Area(TranslatedNamesMixin, BaseModel):
         related_name="children",
     )
     code = models.CharField(_("code"), max_length=20)
+    name = MultilingualTextField(_("name"))
     position = models.PositiveIntegerField(_("position"), default=0)
     notifiable = models.BooleanField(
         _("notified as a unit"),
@@ -64,8 +75,10 @@ class Area(TranslatedNamesMixin, BaseModel):
             )
         ]
 
+    search_fields = ("code", "name")
+
     def __str__(self):
-        return f"{self.code} {self.display_name}"
+        return f"{self.code} {self.name}"
 
     def get_absolute_url(self):
         url = reverse("capabilities:framework_detail", args=[self.framework_id])
@@ -79,15 +92,19 @@ class Area(TranslatedNamesMixin, BaseModel):
                 raise ValidationError({"parent": _("The parent must be in the same framework.")})
 
 
-class MaturityScale(TranslatedNamesMixin, BaseModel):
+class MaturityScale(BaseModel):
     code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = MultilingualTextField(_("name"))
 
     class Meta:
         verbose_name = _("maturity scale")
         verbose_name_plural = _("maturity scales")
 
+    def __str__(self):
+        return str(self.name)
 
-class MaturityLevel(TranslatedNamesMixin, BaseModel):
+
+class MaturityLevel(BaseModel):
     """One level (0-4) of a maturity scale with its descriptor in each language."""
 
     scale = models.ForeignKey(
@@ -96,8 +113,8 @@ class MaturityLevel(TranslatedNamesMixin, BaseModel):
     level = models.PositiveSmallIntegerField(
         _("level"), validators=[MinValueValidator(0), MaxValueValidator(4)]
     )
-    descriptor = models.TextField(_("descriptor"))
-    descriptors = models.JSONField(_("descriptor in other languages"), default=dict, blank=True)
+    name = MultilingualTextField(_("name"))
+    descriptor = MultilingualTextField(_("descriptor"))
 
     class Meta:
         ordering = ["scale", "level"]
@@ -110,10 +127,5 @@ class MaturityLevel(TranslatedNamesMixin, BaseModel):
             ),
         ]
 
-    @property
-    def display_descriptor(self):
-        language = (get_language() or "en").split("-")[0]
-        return self.descriptors.get(language) or self.descriptor
-
     def __str__(self):
-        return f"{self.level} - {self.display_name}"
+        return f"{self.level} - {self.name}"

@@ -8,6 +8,11 @@ The frameworks, their areas and the maturity scale are data, kept in ``capabilit
   ``12`` and their measures ``1.1`` ... ``10.9`` (``parent`` gives the tree, ``notifiable``
   the units members notify as category A, B or C), named in en/es/fr/pt.
 
+Names and descriptors are multilingual text (docs/multilingual.md). The data files write
+them compactly: ``name`` is the English original and ``names`` its translations (loaded with
+status ``translated``); a ``name`` may instead be a value in the stored shape
+(``{"original": ..., "texts": {...}}``) when the original is not English.
+
 Area codes are stable because other records refer to them: the diagnostic areas are ``D1``
 (strategic management) ... ``D7`` (integrity), the PMM dimensions ``P1`` (trade
 facilitation and economic competitiveness) ... ``P4`` (organizational development), the TFA
@@ -27,6 +32,7 @@ from pathlib import Path
 from django.db import transaction
 
 from cbnet.capabilities.models import Area, Framework, MaturityLevel, MaturityScale
+from cbnet.core.multilingual import MultilingualText
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CHANGE_REASON = "capabilities data"
@@ -52,10 +58,18 @@ def upsert(model, lookup, values, *, reason, user=None, create_only=None):
             setattr(obj, name, values[name])
         status = "updated"
     obj.full_clean()
+    obj._keep_translation_status = True  # the data file's statuses are authoritative
     obj._change_reason = reason
     obj._history_user = user
     obj.save()
     return obj, status
+
+
+def multilingual(text, translations=None):
+    """A data file's ``name`` (English original, or the stored shape) and ``names``."""
+    if isinstance(text, dict):
+        return MultilingualText.coerce(text)
+    return MultilingualText.from_translations("en", text, translations or {})
 
 
 def read_framework_data(data_dir=DATA_DIR):
@@ -103,8 +117,7 @@ def load_frameworks(*, user=None, data_dir=DATA_DIR):
             {"code": spec["code"]},
             {
                 "kind": spec["kind"],
-                "name": spec["name"],
-                "names": spec["names"],
+                "name": multilingual(spec["name"], spec.get("names")),
                 "source": spec.get("source", ""),
             },
         )
@@ -115,8 +128,7 @@ def load_frameworks(*, user=None, data_dir=DATA_DIR):
                 Area,
                 {"framework": framework, "code": area["code"]},
                 {
-                    "name": area["name"],
-                    "names": area["names"],
+                    "name": multilingual(area["name"], area.get("names")),
                     "parent": by_code[parent_code] if parent_code else None,
                     "position": position,
                     "notifiable": area.get("notifiable", False),
@@ -125,17 +137,17 @@ def load_frameworks(*, user=None, data_dir=DATA_DIR):
 
     for spec in data["scales"]:
         scale = write(
-            MaturityScale, {"code": spec["code"]}, {"name": spec["name"], "names": spec["names"]}
+            MaturityScale,
+            {"code": spec["code"]},
+            {"name": multilingual(spec["name"], spec.get("names"))},
         )
         for level in spec["levels"]:
             write(
                 MaturityLevel,
                 {"scale": scale, "level": level["level"]},
                 {
-                    "name": level["name"],
-                    "names": level["names"],
-                    "descriptor": level["descriptor"],
-                    "descriptors": level["descriptors"],
+                    "name": multilingual(level["name"], level.get("names")),
+                    "descriptor": multilingual(level["descriptor"], level.get("descriptors")),
                 },
             )
     return counts

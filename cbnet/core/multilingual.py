@@ -385,7 +385,7 @@ class MultilingualTextField(models.JSONField):
     def contribute_to_class(self, cls, name, private_only=False):
         super().contribute_to_class(cls, name, private_only=private_only)
         if not cls._meta.abstract:
-            post_init.connect(self._remember_loaded, sender=cls, weak=False)
+            post_init.connect(self._remember_loaded, sender=cls)
 
     def _remember_loaded(self, instance, **kwargs):
         value = instance.__dict__.get(self.attname)
@@ -594,3 +594,124 @@ class MultilingualFormField(forms.Field):
             return self.to_python(initial).to_dict() != self.to_python(data).to_dict()
         except ValidationError:
             return True
+
+
+# --- import and export ----------------------------------------------------------------------
+
+
+class LanguageColumnField(forms.CharField):
+    """One language of a multilingual field as a spreadsheet column (``Name [es]``)."""
+
+    def __init__(self, *, source, language, **kwargs):
+        super().__init__(required=False, strip=True, **kwargs)
+        self.source = source
+        self.language = language
+
+    def export_value(self, obj):
+        value = MultilingualText.coerce(getattr(obj, self.source))
+        if self.language is None:
+            return value.original if value else ""
+        return value.get(self.language) or ""
+
+
+class MultilingualImportFormMixin:
+    """Import forms: each multilingual field as one column per language.
+
+    For a field ``name`` the file has ``name [en]``, ``name [es]``, ... (the platform
+    languages, or ``multilingual_languages``) and ``name [original]`` (the original's code);
+    ``name`` itself is the text as shown, written on export for reading and ignored on import.
+    On import:
+
+    - a language whose cell is unchanged keeps its text and status; a changed cell is saved
+      as ``translated`` (``original`` for the original language), a blank cell removes the
+      language; languages the file has no column for are kept as they are;
+    - changing the original's text marks the untouched translations ``needs_review`` (the
+      field's rule); errors name the column.
+
+    Exporting with ``exporting.form_rows`` and importing the file unchanged reports every row
+    unchanged: the round trip is lossless.
+    """
+
+    multilingual_languages = None  # default: settings.LANGUAGES
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        languages = [
+            normalize_code(code) for code in (self.multilingual_languages or platform_languages())
+        ]
+        self.multilingual_columns = {}
+        model = self._meta.model
+        for name in list(self.fields):
+            try:
+                model_field = model._meta.get_field(name)
+            except Exception:
+                continue
+            if not isinstance(model_field, MultilingualTextField):
+                continue
+            shown = self.fields[name]
+            label = shown.label or name
+            shown.disabled = True
+            shown.required = False
+            shown.label = _("%(label)s (as shown; not imported)") % {"label": label}
+            current = MultilingualText.coerce(getattr(self.instance, name))
+            columns = {}
+            for code in [*languages, None]:
+                column = f"{name}__{code or 'original'}"
+                self.fields[column] = LanguageColumnField(
+                    source=name,
+                    language=code,
+                    label=f"{label} [{code or 'original'}]",
+                )
+                initial = current.original if code is None else current.get(code)
+                self.initial[column] = initial or ""
+                columns[column] = code
+            self.multilingual_columns[name] = columns
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, columns in self.multilingual_columns.items():
+            if not any(column in self.data for column in columns):
+                continue  # the file has none of its columns: the field stays as it is
+            value = self._merged(name, columns, cleaned)
+            errors = value.errors()
+            model_field = self._meta.model._meta.get_field(name)
+            if not value and not model_field.blank:
+                errors.append(_("Write the text in at least its original language."))
+            for message in errors:
+                self.add_error(name, message)
+            cleaned[name] = value
+        return cleaned
+
+    def _merged(self, name, columns, cleaned):
+        current = MultilingualText.coerce(getattr(self.instance, name))
+        texts = {code: dict(entry) for code, entry in current.texts.items()}
+        original_column = next(column for column, code in columns.items() if code is None)
+        original = normalize_code(cleaned.get(original_column)) or current.original
+        if not original:
+            original = normalize_code(settings.LANGUAGE_CODE)
+        for column, code in columns.items():
+            if code is None or column not in self.data:
+                continue
+            text = cleaned.get(column) or ""
+            if not text:
+                texts.pop(code, None)
+            elif texts.get(code, {}).get("text") != text:
+                texts[code] = {"text": text, "status": TRANSLATED}
+        for code, entry in texts.items():
+            if code == original:
+                entry["status"] = ORIGINAL
+            elif entry["status"] == ORIGINAL:
+                entry["status"] = TRANSLATED  # the former original
+        return MultilingualText(original, texts).reviewed_against(current)
+
+    @property
+    def changed_data(self):
+        changed = []
+        for field_name in super().changed_data:
+            for name, columns in self.multilingual_columns.items():
+                if field_name in columns:
+                    field_name = name
+                    break
+            if field_name not in changed:
+                changed.append(field_name)
+        return changed

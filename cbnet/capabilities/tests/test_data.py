@@ -80,7 +80,9 @@ def test_load_creates_the_trees_and_the_scale():
     diagnostic = Framework.objects.get(code="wco-diagnostic")
     assert diagnostic.kind == "diagnostic"
     assert list(diagnostic.areas.values_list("code", flat=True)) == [f"D{i}" for i in range(1, 8)]
-    assert diagnostic.areas.get(code="D7").names["fr"] == "Intégrité"
+    integrity = diagnostic.areas.get(code="D7").name
+    assert integrity.get("fr") == "Intégrité" and integrity.status("fr") == "translated"
+    assert integrity.original == "en" and integrity.get("en") == "Integrity"
 
     tfa = Framework.objects.get(code="tfa")
     assert tfa.areas.count() == 42
@@ -89,10 +91,14 @@ def test_load_creates_the_trees_and_the_scale():
     assert risk.parent.code == "7" and risk.notifiable
     assert not tfa.areas.get(code="7").notifiable
     assert tfa.areas.get(code="3").notifiable  # notified whole
-    assert tfa.areas.get(code="3").names == {
-        "es": "Resoluciones anticipadas",
-        "fr": "Décisions anticipées",
-        "pt": "Soluções antecipadas",
+    assert tfa.areas.get(code="3").name.to_dict() == {
+        "original": "en",
+        "texts": {
+            "en": {"text": "Advance Rulings", "status": "original"},
+            "es": {"text": "Resoluciones anticipadas", "status": "translated"},
+            "fr": {"text": "Décisions anticipées", "status": "translated"},
+            "pt": {"text": "Soluções antecipadas", "status": "translated"},
+        },
     }
     assert tfa.areas.filter(notifiable=True).count() == 36
     assert list(tfa.areas.filter(parent__isnull=True).values_list("code", flat=True)) == [
@@ -100,11 +106,12 @@ def test_load_creates_the_trees_and_the_scale():
     ]
 
     pmm = Framework.objects.get(code="pmm")
-    assert pmm.areas.count() == 4 and pmm.areas.get(code="P2").name == "Revenue collection"
+    assert pmm.areas.count() == 4
+    assert pmm.areas.get(code="P2").name.get("en") == "Revenue collection"
 
     scale = MaturityScale.objects.get(code="wco-maturity")
     assert list(scale.levels.values_list("level", flat=True)) == [0, 1, 2, 3, 4]
-    assert all(level.descriptor for level in scale.levels.all())
+    assert all(level.descriptor.get("pt") for level in scale.levels.all())
 
 
 @pytest.mark.django_db
@@ -134,7 +141,9 @@ def test_a_changed_name_is_updated_in_place_with_history(tmp_path):
 
     assert counts["updated"] == 1 and counts["created"] == 0
     area.refresh_from_db()
-    assert area.name == "Trade facilitation" and area.version == 2
+    assert area.name.get("en") == "Trade facilitation" and area.version == 2
+    # the data file is authoritative: its translations keep the status it gives them
+    assert area.name.status("es") == "translated"
     assert area.history.count() == 2
 
 

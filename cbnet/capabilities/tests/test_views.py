@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -6,6 +8,7 @@ from django.urls import reverse
 from cbnet.capabilities.models import Area, Framework, MaturityLevel, MaturityScale
 from cbnet.capabilities.views import area_tree
 from cbnet.core.testing.factories import network
+from cbnet.core.text import normalize
 
 
 @pytest.fixture
@@ -54,3 +57,59 @@ def test_maturity_scale_page(client, db):
 def test_anonymous_is_sent_to_login(client, framework):
     response = client.get(reverse("capabilities:framework_detail", args=[framework.pk]))
     assert response.status_code == 302
+
+
+def test_pages_show_names_in_the_readers_language_and_fall_back_visibly(client, db):
+    from django.conf import settings
+
+    from cbnet.capabilities.services import load_frameworks
+
+    load_frameworks()
+    net = network()
+    diagnostic = Framework.objects.get(code="wco-diagnostic")
+    area = diagnostic.areas.get(code="D7")
+    area.name = {
+        "original": "en",
+        "texts": {
+            "en": {"text": "Integrity", "status": "original"},
+            "es": {"text": "Integridad", "status": "translated"},
+        },
+    }
+    area.save()
+    client.force_login(net.users["reader"])
+    url = reverse("capabilities:framework_detail", args=[diagnostic.pk])
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    page = client.get(url).content.decode()
+    assert '<h1 class="h3"><span lang="es">Diagnóstico de fortalecimiento' in page
+    assert '<span lang="es">Integridad</span>' in page
+    assert '<span lang="es">Gestión estratégica</span>' in page
+    assert "ml-fallback" not in page
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    page = client.get(url).content.decode()
+    assert '<span lang="fr">Gestion stratégique</span>' in page
+    # Integrity has no French: the English original, marked as such
+    fallback = re.search(
+        r'<span lang="en">Integrity</span> <span class="badge[^"]*ml-fallback">', page
+    )
+    assert fallback is not None
+    assert page.count("ml-fallback") == 1
+
+    scale_url = reverse(
+        "capabilities:maturityscale_detail",
+        args=[MaturityScale.objects.get(code="wco-maturity").pk],
+    )
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt"
+    page = client.get(scale_url).content.decode()
+    level = MaturityLevel.objects.get(scale__code="wco-maturity", level=2)
+    assert f'<span lang="pt">{level.descriptor.get("pt")}</span>' in page
+
+
+def test_framework_search_finds_names_in_any_language(db):
+    from cbnet.capabilities.services import load_frameworks
+
+    load_frameworks()
+    for word in ("integrite", "Integridad", "INTEGRITY"):
+        found = Area.objects.filter(search_text__contains=normalize(word))
+        assert ("wco-diagnostic", "D7") in {(a.framework.code, a.code) for a in found}, word

@@ -30,7 +30,9 @@ def test_fast_representation_matches_drf(viewset):
     person = Person.objects.exclude(organisation=None).first()
     person.languages = ["es", "en"]
     person.save()
-    framework = Framework.objects.create(code="tfa", kind="tfa", name="TFA", names={"es": "AFC"})
+    framework = Framework.objects.create(code="tfa", kind="tfa", name="TFA")
+    framework.name = framework.name.with_text("es", "AFC")
+    framework.save()
     top = Area.objects.create(framework=framework, code="1", name="Publication")
     child = Area.objects.create(framework=framework, parent=top, code="1.1", name="Internet")
     person.expertise.set([top, child])

@@ -11,6 +11,15 @@ from cbnet.core.testing.api import APITests
 _n = itertools.count(1)
 
 
+def ml(english, **translations):
+    """A multilingual value in the API's stored shape: English original, translations."""
+    texts = {"en": {"text": english, "status": "original"}}
+    texts.update(
+        {code: {"text": text, "status": "translated"} for code, text in translations.items()}
+    )
+    return {"original": "en", "texts": texts}
+
+
 class ReferenceDataAPITests(APITests):
     in_scope_user = None  # only the Secretariat writes
     out_of_scope_user = "rocb"  # an officer with rights elsewhere: reads only
@@ -19,7 +28,7 @@ class ReferenceDataAPITests(APITests):
 
 def framework(code=None):
     return Framework.objects.create(
-        code=code or f"fw-{next(_n)}", kind="other", name="Test framework", names={"es": "Marco"}
+        code=code or f"fw-{next(_n)}", kind="other", name=ml("Test framework", es="Marco")
     )
 
 
@@ -30,10 +39,10 @@ class TestFrameworkAPI(ReferenceDataAPITests):
         return framework()
 
     def create_data(self, net):
-        return {"code": f"new-{next(_n)}", "kind": "competency", "name": "Competencies"}
+        return {"code": f"new-{next(_n)}", "kind": "competency", "name": ml("Competencies")}
 
     def update_data(self, net, obj):
-        return {"name": "Renamed framework", "names": {"fr": "Cadre"}}
+        return {"name": ml("Renamed framework", fr="Cadre")}
 
     def protected_object(self, net, obj):
         return Area.objects.create(framework=obj, code="1", name="Area")
@@ -49,10 +58,10 @@ class TestAreaAPI(ReferenceDataAPITests):
         return Area.objects.create(framework=framework(), code=f"{next(_n)}", name="Integrity")
 
     def create_data(self, net):
-        return {"framework": framework().pk, "code": "7", "name": "Integrity", "position": 7}
+        return {"framework": framework().pk, "code": "7", "name": ml("Integrity"), "position": 7}
 
     def update_data(self, net, obj):
-        return {"name": "Integrity and ethics", "notifiable": True}
+        return {"name": ml("Integrity and ethics", es="Integridad"), "notifiable": True}
 
     def protected_object(self, net, obj):
         return Area.objects.create(
@@ -78,10 +87,10 @@ class TestMaturityScaleAPI(ReferenceDataAPITests):
         return scale()
 
     def create_data(self, net):
-        return {"code": f"s-{next(_n)}", "name": "Another scale"}
+        return {"code": f"s-{next(_n)}", "name": ml("Another scale")}
 
     def update_data(self, net, obj):
-        return {"name": "Renamed scale"}
+        return {"name": ml("Renamed scale")}
 
 
 class TestMaturityLevelAPI(ReferenceDataAPITests):
@@ -93,13 +102,15 @@ class TestMaturityLevelAPI(ReferenceDataAPITests):
         )
 
     def create_data(self, net):
-        return {"scale": scale().pk, "level": 4, "name": "Optimised", "descriptor": "Improves."}
+        return {
+            "scale": scale().pk,
+            "level": 4,
+            "name": ml("Optimised"),
+            "descriptor": ml("Improves."),
+        }
 
     def update_data(self, net, obj):
-        return {
-            "descriptor": "Processes are defined and documented.",
-            "descriptors": {"es": "Definido."},
-        }
+        return {"descriptor": ml("Processes are defined and documented.", es="Definido.")}
 
     def filter_params(self, net, obj):
         return [({"scale": obj.scale_id}, True), ({"level": 3}, False)]
