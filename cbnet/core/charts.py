@@ -22,7 +22,11 @@ runs in the reader's language.
 
 from __future__ import annotations
 
+import csv
+import datetime
+import decimal
 import inspect
+import io
 import logging
 from dataclasses import dataclass, field
 from functools import cache
@@ -73,7 +77,7 @@ class Chart:
         return chart_png(self.spec())
 
     def csv(self) -> bytes:
-        return exporting.to_csv(*self.table())
+        return data_csv(*self.table())
 
     def table(self):
         """(headers, rows as lists) for the CSV and the accessible table."""
@@ -115,6 +119,30 @@ def build_chart(name, request, **params) -> Chart:
     if unknown:
         raise ChartError(f"unknown parameters for {name}: {', '.join(sorted(unknown))}")
     return function(request, **params)
+
+
+def data_csv(headers, rows) -> bytes:
+    """CSV of a chart's data: exporting's format (UTF-8 with BOM, formula text neutralised,
+    numbers untouched), but text kept verbatim: chart data is plain text, not table HTML,
+    so a name with "<" is not stripped as markup."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([exporting.neutralise(str(header)) for header in headers])
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return exporting.neutralise(str(value))
 
 
 # --- rendering ------------------------------------------------------------------------

@@ -72,7 +72,12 @@ def _shapes(codes: frozenset) -> Shapes:
             world = json.load(handle)
     except OSError:
         logger.error("world-atlas is not installed (%s): maps show no shapes", world_atlas_path())
-        return Shapes({"type": "Topology", "objects": {}, "arcs": []}, (), tuple(sorted(codes)), {})
+        empty = {
+            "type": "Topology",
+            "objects": {"countries": {"type": "GeometryCollection", "geometries": []}},
+            "arcs": [],
+        }
+        return Shapes(empty, (), tuple(sorted(codes)), {})
     by_numeric = {numeric_code(code): code for code in codes}
     by_numeric.pop(None, None)
     kept, old_arcs = [], []

@@ -122,7 +122,7 @@ def safe_filename(filename, default="report"):
     if not dot:
         stem, extension = filename, ""
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
-    ascii_stem = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_stem).strip("-._") or default
+    ascii_stem = re.sub(r"[^A-Za-z0-9_]+", "-", ascii_stem).strip("-_") or default
     extension = re.sub(r"[^A-Za-z0-9]+", "", extension)[:8]
     return f"{ascii_stem[:120]}.{extension}" if extension else ascii_stem[:120]
 
