@@ -14,6 +14,7 @@ urlpatterns = [
     path("capabilities/", include("cbnet.capabilities.urls")),
     path("assessments/", include("cbnet.assessments.urls")),
     path("charts/", include("cbnet.core.chart_views")),
+    path("search/", include("cbnet.core.search.urls")),
     path("api/", include("cbnet.config.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
