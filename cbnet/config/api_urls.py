@@ -20,6 +20,7 @@ from cbnet.core.api.events import EventViewSet
 from cbnet.core.api.permissions import ScopedPermission
 from cbnet.core.api.serializers import api_basename
 from cbnet.core.api.views import ObtainTokenView
+from cbnet.core.search.api import SearchView
 from cbnet.directory import api as directory
 
 app_name = "api"
@@ -45,6 +46,7 @@ for pattern in router.urls:
 
 urlpatterns = [
     path("auth/token/", login_not_required(ObtainTokenView.as_view()), name="token"),
+    path("search/", login_not_required(SearchView.as_view()), name="search"),
     path(
         "schema/",
         login_not_required(SpectacularAPIView.as_view(permission_classes=[ScopedPermission])),
