@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from cbnet.capabilities.models import Area
 from cbnet.capabilities.services import load_frameworks
+from cbnet.core.search import indexing as search_indexing
 from cbnet.core.text import strip_accents
 from cbnet.directory.models import Appointment, Organisation, Person, Region
 
@@ -579,6 +580,8 @@ def load_demo(today=None):
 
     created += _confirmers(today)
     created += _link_users(people_specs, people, users)
+    # Saves index themselves; a database from before the search index needs the rebuild.
+    search_indexing.rebuild()
     return {"created": created}
 
 
