@@ -15,6 +15,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from cbnet.assessments.api import assessments as assessment_workflow
 from cbnet.capabilities import api as capabilities
 from cbnet.core.api.events import EventViewSet
 from cbnet.core.api.permissions import ScopedPermission
@@ -35,6 +36,7 @@ REGISTRY = [
     ("capabilities/maturity-scales", capabilities.MaturityScaleViewSet),
     ("capabilities/maturity-levels", capabilities.MaturityLevelViewSet),
     ("core/events", EventViewSet),
+    ("assessments/assessments", assessment_workflow.AssessmentViewSet),
 ]
 
 router = SimpleRouter()
