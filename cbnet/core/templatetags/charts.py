@@ -19,7 +19,6 @@ from django.utils.safestring import mark_safe
 from cbnet.core.charts import ChartError, browser_locale, build_chart
 
 register = template.Library()
-_ids = itertools.count(1)
 
 
 def _param(value):
@@ -32,7 +31,10 @@ def chart(context, name, **params):
     params = {key: _param(value) for key, value in params.items()}
     result = build_chart(name, request, **params)
     headers, rows = result.table()
-    chart_id = f"chart-{next(_ids)}"
+    # Ids unique within the response (charts may sit in included templates), and the same
+    # on every render of the page.
+    ids = request.__dict__.setdefault("_cbnet_chart_ids", itertools.count(1))
+    chart_id = f"chart-{next(ids)}"
     base = {
         "chart": result,
         "headers": headers,
