@@ -105,7 +105,25 @@ class Migration(migrations.Migration):
         ],
         # 2. the data
         migrations.RunPython(forwards, backwards),
-        # 3. the old columns go, the new ones take their names
+        # 3. the old columns go (given a default first, so that the reverse migration can
+        #    add them back to tables with rows), the new ones take their names
+        *[
+            migrations.AlterField(
+                model_name=prefix + model,
+                name="name",
+                field=models.CharField(default="", max_length=300, verbose_name="name"),
+            )
+            for model in MODELS
+            for prefix in ("", "historical")
+        ],
+        *[
+            migrations.AlterField(
+                model_name=prefix + "maturitylevel",
+                name="descriptor",
+                field=models.TextField(default="", verbose_name="descriptor"),
+            )
+            for prefix in ("", "historical")
+        ],
         *[
             migrations.RemoveField(model_name=prefix + model, name=old)
             for model in MODELS
