@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "cbnet.core",
+    "cbnet.core.notifications",
     "cbnet.core.search",
     "cbnet.directory",
     "cbnet.capabilities",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("cbnet.core.urls")),
     path("accounts/", include("cbnet.directory.accounts.urls")),
     path("directory/", include("cbnet.directory.urls")),
+    path("notifications/", include("cbnet.core.notifications.urls")),
     path("capabilities/", include("cbnet.capabilities.urls")),
     path("assessments/", include("cbnet.assessments.urls")),
     path("charts/", include("cbnet.core.chart_views")),

@@ -15,6 +15,7 @@ from cbnet.core.events import record_event
 from cbnet.core.permissions import NCP_ROLES, can, check_fields
 from cbnet.directory.choices import ROLES_WITH_DOMAIN
 from cbnet.directory.models import Appointment, Organisation
+from cbnet.directory.notifications import notify_handover
 
 CONFIRMATION_FIELDS = ("contacts_confirmed_on", "contacts_confirmed_by")
 
@@ -156,9 +157,10 @@ def hand_over(organisation, role, domain, new_person, on_date, user):
 
     In one transaction, the appointment held on ``on_date`` ends that day and the new one
     starts that day, so the rights move on that date. For NCP and alternate-NCP roles only
-    the region's ROCB officers and the Secretariat may do this. Telling both people of the
-    handover is the job of the core-services issue's notifications, which hook in here.
-    Returns ``(ended, new)``; ``ended`` is ``None`` when the role was vacant.
+    the region's ROCB officers and the Secretariat may do this. For those roles the outgoing
+    and incoming person and the region's ROCB officers are notified (``ncp.handed_over``;
+    the e-mails leave only once the handover has committed). Returns ``(ended, new)``;
+    ``ended`` is ``None`` when the role was vacant.
     """
     domain = domain if role in ROLES_WITH_DOMAIN else ""
     current = (
@@ -180,4 +182,6 @@ def hand_over(organisation, role, domain, new_person, on_date, user):
         new={"person": new_person, "role": role, "domain": domain},
         organisation=organisation,
     )
+    if role in NCP_ROLES:
+        notify_handover(organisation, ended, new, on_date, user)
     return ended, new

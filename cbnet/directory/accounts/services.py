@@ -13,9 +13,11 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from cbnet.core.events import record_event
+from cbnet.core.notifications.services import notify
 from cbnet.core.permissions import can
 from cbnet.core.text import normalize
-from cbnet.directory.accounts.emails import language_for, send_email
+from cbnet.directory.accounts.emails import language_for
+from cbnet.directory.notifications import INVITATION
 
 USERNAME_MAX = 150
 
@@ -85,15 +87,7 @@ def invite(person, *, by_user, language=None):
         person._history_user = by_user
         person.save(update_fields=["user"])
 
-    language = language_for(person, language)
-    context = {
-        "person": person,
-        "user": user,
-        "invited_by": getattr(by_user, "person", None) or by_user,
-        "link": settings.CBNET_BASE_URL.rstrip("/") + invitation_path(user),
-        "login_link": settings.CBNET_BASE_URL.rstrip("/") + reverse("login"),
-        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-    }
+    inviter = getattr(by_user, "person", None) or by_user
     record_event(
         "person.invited",
         person,
@@ -101,7 +95,25 @@ def invite(person, *, by_user, language=None):
         new={"email": person.email},
         organisation=person.organisation,
     )
-    send_email("invitation", context, to=person.email, language=language)
+    # Through the notifications (an inbox row, the e-mail in the person's language), but
+    # sent now and inside this transaction whatever any preference says: the person has no
+    # account yet, and an invitation whose e-mail failed must not be half-made.
+    notify(
+        [person],
+        INVITATION,
+        obj=person,
+        actor=by_user,
+        language=language_for(person, language),
+        send_now=True,
+        context={
+            "username": user.get_username(),
+            "invited_by": str(inviter),
+            "login_link": settings.CBNET_BASE_URL.rstrip("/") + reverse("login"),
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        },
+        # The password link is a secret: e-mailed, never stored with the notification.
+        email_context={"link": settings.CBNET_BASE_URL.rstrip("/") + invitation_path(user)},
+    )
     return user
 
 
