@@ -380,8 +380,10 @@ def add_evidence(assessment, file, *, user, question=None):
     try:
         evidence.save()
         started = _start_editing(current, user)
-        _save_assessment(current, user)
         if started is not None:
+            # Only a status change saves the assessment: evidence is not part of the answers
+            # form, so attaching a file does not make a colleague's open form stale.
+            _save_assessment(current, user)
             _record(started[0], current, user, {"status": started[1]}, {"status": current.status})
     except Exception:
         evidence.file.storage.delete(stored)
@@ -404,7 +406,6 @@ def remove_evidence(evidence, *, user):
     name, storage = row.file.name, row.file.storage
     row._history_user = user
     row.delete()
-    _save_assessment(current, user)
     transaction.on_commit(lambda: storage.delete(name))
     return current
 

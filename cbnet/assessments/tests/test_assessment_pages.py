@@ -327,3 +327,21 @@ def test_hostile_evidence_by_page_is_refused_with_a_message(client, net, kit, se
     response = client.post(url("evidence_add", kit.uy), {}, follow=True)
     assert "Choose a file" in response.content.decode()
     assert not Evidence.objects.exists()
+
+
+def test_list_query_count_does_not_grow_with_rows(client, net, kit):
+    login(client, net, "rocb")
+    list_url = reverse("assessments:assessment_list")
+    client.get(list_url)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(list_url).status_code == 200
+        return len(queries)
+
+    few = count()
+    for n in range(12):
+        member = f.organisation(f"Administration {n}", region=net.ams, country="AR")
+        Assessment.objects.create(round=kit.round, organisation=member)
+    client.get(list_url)  # the administration filter's options are rebuilt once (new rows)
+    assert count() == few

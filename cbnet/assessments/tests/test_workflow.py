@@ -372,6 +372,17 @@ def test_evidence_is_stored_under_a_safe_name_and_removed_with_its_file(
     assert not Evidence.objects.exists()
 
 
+def test_attaching_evidence_does_not_make_an_open_form_stale(net, kit, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    ncp = net.users["ncp_uy"]
+    workflow.save_answers(kit.uy, {"D1-01": {"level": 1}}, user=ncp)
+    seen = fresh(kit.uy).version
+    evidence = workflow.add_evidence(kit.uy, pdf(), user=ncp)
+    workflow.remove_evidence(evidence, user=ncp)
+    workflow.save_answers(kit.uy, {"D1-01": {"level": 2}}, user=ncp, version=seen)
+    assert Answer.objects.get(question__code="D1-01").level == 2
+
+
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
