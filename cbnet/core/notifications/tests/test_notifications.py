@@ -370,3 +370,15 @@ def test_pages_need_a_login_but_the_unsubscribe_page_does_not(client, net, kind)
         assert response.status_code == 302 and "/accounts/login/" in response.url
     token = services.unsubscribe_token(net.people["ncp_uy"].pk, kind, 0)
     assert client.get(reverse("notifications:unsubscribe", args=[token])).status_code == 200
+
+
+def test_a_link_for_someone_since_deleted_or_an_unknown_kind_is_not_valid(client, net, kind):
+    ghost = f.person("Gone", "Away")
+    token = services.unsubscribe_token(ghost.pk, kind, 0)
+    ghost.delete()
+    for bad in (token, services.unsubscribe_token(net.people["ncp_uy"].pk, "no.such.kind", 0)):
+        url = reverse("notifications:unsubscribe", args=[bad])
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code == 400
+            assert b"This link is not valid" in response.content
+    assert not Preference.objects.exists()
