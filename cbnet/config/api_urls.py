@@ -16,6 +16,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from cbnet.assessments.api import assessments as assessment_workflow
+from cbnet.assessments.api import results as assessment_results
 from cbnet.capabilities import api as capabilities
 from cbnet.core.api.events import EventViewSet
 from cbnet.core.api.permissions import ScopedPermission
@@ -64,5 +65,6 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    *assessment_results.urlpatterns,
     *router.urls,
 ]
