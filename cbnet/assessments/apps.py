@@ -9,5 +9,6 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self):
         from cbnet.assessments import policies
+        from cbnet.assessments.services import questionnaires  # noqa: F401 (its event names)
 
         policies.register()
