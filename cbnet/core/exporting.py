@@ -18,6 +18,7 @@ one) gives back the original. Numbers, dates and booleans stay typed and are nev
 import csv
 import datetime
 import decimal
+import html
 import io
 import re
 
@@ -51,8 +52,10 @@ def cell_value(value):
     if isinstance(value, list | tuple):
         value = ", ".join(force_str(item) for item in value)
     text = force_str(value)
-    if isinstance(value, SafeData) or "<" in text:
-        text = strip_tags(text).strip()
+    # Rendered HTML (a column's link or badge) loses its markup; plain text, even "A<B", is
+    # data and is kept verbatim.
+    if isinstance(value, SafeData):
+        text = html.unescape(strip_tags(text)).strip()
     return neutralise(text)
 
 

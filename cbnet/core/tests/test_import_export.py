@@ -21,6 +21,15 @@ def test_formula_cells_are_neutralised():
     assert exporting.cell_value(-2) == -2  # numbers stay numbers
 
 
+def test_text_with_angle_brackets_is_data_but_rendered_html_loses_its_markup():
+    from django.utils.html import format_html
+
+    assert exporting.cell_value("Risk <high> & A<B") == "Risk <high> & A<B"
+    assert exporting.cell_value(format_html('<a href="/x">{}</a>', "Ana & Co")) == "Ana & Co"
+    text = exporting.to_csv(["note"], [["A<B>C"]]).decode("utf-8-sig")
+    assert "A<B>C" in text
+
+
 def test_xlsx_is_typed_with_frozen_header():
     body = exporting.to_xlsx(["when", "count", "text"], [[datetime.date(2024, 5, 1), 3, "=1+1"]])
     sheet = load_workbook(io.BytesIO(body)).active
