@@ -17,6 +17,7 @@ from rest_framework.routers import SimpleRouter
 
 from cbnet.assessments.api import assessments as assessment_workflow
 from cbnet.assessments.api import results as assessment_results
+from cbnet.assessments.api import questionnaires as assessment_questionnaires
 from cbnet.capabilities import api as capabilities
 from cbnet.core.api.events import EventViewSet
 from cbnet.core.api.permissions import ScopedPermission
@@ -37,6 +38,8 @@ REGISTRY = [
     ("capabilities/maturity-scales", capabilities.MaturityScaleViewSet),
     ("capabilities/maturity-levels", capabilities.MaturityLevelViewSet),
     ("core/events", EventViewSet),
+    ("assessments/questionnaires", assessment_questionnaires.QuestionnaireViewSet),
+    ("assessments/questions", assessment_questionnaires.QuestionViewSet),
     ("assessments/assessments", assessment_workflow.AssessmentViewSet),
 ]
 
