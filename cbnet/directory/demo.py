@@ -580,6 +580,10 @@ def load_demo(today=None):
 
     created += _confirmers(today)
     created += _link_users(people_specs, people, users)
+    # The seeded questionnaires (diagnostic self-assessment, TFA readiness).
+    from cbnet.assessments.services.questionnaires import load_seeded_questionnaires
+
+    load_seeded_questionnaires()
     # Saves index themselves; a database from before the search index needs the rebuild.
     search_indexing.rebuild()
     return {"created": created}
