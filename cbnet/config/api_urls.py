@@ -16,8 +16,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from cbnet.assessments.api import assessments as assessment_workflow
-from cbnet.assessments.api import results as assessment_results
 from cbnet.assessments.api import questionnaires as assessment_questionnaires
+from cbnet.assessments.api import results as assessment_results
 from cbnet.capabilities import api as capabilities
 from cbnet.core.api.events import EventViewSet
 from cbnet.core.api.permissions import ScopedPermission
