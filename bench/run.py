@@ -730,6 +730,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--only", help="comma-separated words: run only targets whose name contains one"
     )
+    parser.add_argument(
+        "--assessments-only",
+        action="store_true",
+        help="run only the assessments benchmark (bench/assessments.py), no server",
+    )
+    parser.add_argument(
+        "--no-assessments", action="store_true", help="skip the assessments benchmark"
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, log)")
     parser.add_argument("--max-minutes", type=float, default=30, help="abort after this long")
@@ -764,6 +772,15 @@ def main(argv=None):
 
         setup_django(database_url, tmp / "static")
         targets, cookie, authorization, summary = prepare(args.scale, args.seed)
+        assessment_rows = []
+        if not args.no_assessments:
+            from bench import assessments
+
+            assessment_rows = assessments.run(args)
+            if args.assessments_only:
+                if args.json:
+                    args.json.write_text(json.dumps({"assessments": assessment_rows}, indent=2))
+                return 0
         if args.only:
             words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
             targets = [targets[0]] + [
@@ -794,7 +811,15 @@ def main(argv=None):
         rows = report(targets, memory, args, summary, vendor)
         if args.json:
             args.json.write_text(
-                json.dumps({"vendor": vendor, "scale": args.scale, "rows": rows}, indent=2)
+                json.dumps(
+                    {
+                        "vendor": vendor,
+                        "scale": args.scale,
+                        "rows": rows,
+                        "assessments": assessment_rows,
+                    },
+                    indent=2,
+                )
             )
         say(f"done in {time.monotonic() - started:.0f} s")
         return 0
