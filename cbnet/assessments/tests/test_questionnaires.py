@@ -252,3 +252,21 @@ def test_question_clean_refuses_an_area_of_another_framework():
         services.save_part(question, None)
     assert "area" in error.value.message_dict
     assert Framework.objects.count() == 2
+
+
+def test_load_questionnaires_command_reports_each_file(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    load_frameworks()
+    out = StringIO()
+    call_command("load_questionnaires", stdout=out)
+    assert sorted(out.getvalue().split()) == sorted(
+        [f"{_file(path)['code']}:" for path in (DSA_FILE, TFA_FILE)] + ["created", "created"]
+    )
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"code": "x", "framework": "nope", "questions": []}))
+    with pytest.raises(CommandError, match="unknown framework"):
+        call_command("load_questionnaires", data_dir=str(tmp_path), stdout=StringIO())

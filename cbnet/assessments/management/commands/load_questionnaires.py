@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from cbnet.assessments.services.questionnaires import (
@@ -18,8 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--data-dir", default=str(DATA_DIR), help="Where the files are.")
 
     def handle(self, *args, **options):
-        from pathlib import Path
-
         try:
             result = load_seeded_questionnaires(data_dir=Path(options["data_dir"]))
         except QuestionnaireDataError as error:
