@@ -395,3 +395,12 @@ def test_forged_or_foreign_token_is_refused(client, net, kit):
     response = apply(client, kit.uy, "not-a-token")
     assert response.status_code == 400
     assert "cannot be applied" in page_errors(response)
+
+
+def test_assessment_page_links_the_workbook(client, net, kit):
+    client.force_login(net.users["ncp_uy"])
+    body = client.get(reverse("assessments:assessment_detail", args=[kit.uy.pk])).content.decode()
+    assert download_url(kit.uy) in body and upload_url(kit.uy) in body
+    client.force_login(net.users["rocb"])
+    body = client.get(reverse("assessments:assessment_detail", args=[kit.uy.pk])).content.decode()
+    assert download_url(kit.uy) in body and upload_url(kit.uy) not in body
