@@ -16,6 +16,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from cbnet.assessments.api import assessments as assessment_workflow
+from cbnet.assessments.api import needs as assessment_needs
+from cbnet.assessments.api import plans as assessment_plans
 from cbnet.assessments.api import questionnaires as assessment_questionnaires
 from cbnet.assessments.api import results as assessment_results
 from cbnet.capabilities import api as capabilities
@@ -40,6 +42,10 @@ REGISTRY = [
     ("core/events", EventViewSet),
     ("assessments/questionnaires", assessment_questionnaires.QuestionnaireViewSet),
     ("assessments/questions", assessment_questionnaires.QuestionViewSet),
+    ("assessments/needs", assessment_needs.NeedViewSet),
+    ("assessments/regional-needs", assessment_needs.RegionalNeedViewSet),
+    ("assessments/plans", assessment_plans.PlanViewSet),
+    ("assessments/milestones", assessment_plans.MilestoneViewSet),
     ("assessments/assessments", assessment_workflow.AssessmentViewSet),
 ]
 
