@@ -16,6 +16,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from cbnet.assessments.api import assessments as assessment_workflow
+from cbnet.assessments.api import needs as assessment_needs
+from cbnet.assessments.api import plans as assessment_plans
+from cbnet.assessments.api import questionnaires as assessment_questionnaires
+from cbnet.assessments.api import results as assessment_results
 from cbnet.assessments.api import rounds as assessment_rounds
 from cbnet.capabilities import api as capabilities
 from cbnet.core.api.events import EventViewSet
@@ -38,6 +42,12 @@ REGISTRY = [
     ("capabilities/maturity-levels", capabilities.MaturityLevelViewSet),
     ("core/events", EventViewSet),
     ("assessments/assessments", assessment_workflow.AssessmentViewSet),
+    ("assessments/questionnaires", assessment_questionnaires.QuestionnaireViewSet),
+    ("assessments/questions", assessment_questionnaires.QuestionViewSet),
+    ("assessments/needs", assessment_needs.NeedViewSet),
+    ("assessments/regional-needs", assessment_needs.RegionalNeedViewSet),
+    ("assessments/plans", assessment_plans.PlanViewSet),
+    ("assessments/milestones", assessment_plans.MilestoneViewSet),
     ("assessments/rounds", assessment_rounds.RoundViewSet),
 ]
 
@@ -66,5 +76,6 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    *assessment_results.urlpatterns,
     *router.urls,
 ]
