@@ -10,6 +10,9 @@ notifications app at start-up; see docs/notifications.md and docs/assessments.md
 
 from django.utils.translation import gettext_lazy as _
 
+# Imported at start-up (this module is autodiscovered): registers the workflow's event names,
+# so that pages and tests that never call the workflow still know their labels.
+from cbnet.assessments.services import workflow  # noqa: F401
 from cbnet.core.notifications.registry import (
     Mode,
     ReminderResult,
@@ -67,7 +70,6 @@ def remind_assessments_due(today):
 
     from cbnet.assessments.choices import EDITABLE_STATUSES
     from cbnet.assessments.models import Assessment
-    from cbnet.assessments.services.workflow import assessment_contacts
     from cbnet.core.notifications.services import notify_once
 
     assessments = (
@@ -88,7 +90,7 @@ def remind_assessments_due(today):
         stage = reminder_stage(days_left)
         if stage is None:
             continue
-        for person in assessment_contacts(assessment.organisation, on=today):
+        for person in workflow.assessment_contacts(assessment.organisation, on=today):
             result.add(
                 notify_once,
                 person,
