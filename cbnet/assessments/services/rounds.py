@@ -218,7 +218,7 @@ def _check_change(user, round_):
     """The round re-read under a row lock through the permission door."""
     try:
         current = (
-            permissions.restrict(Round.objects.select_for_update(), user, "view")
+            permissions.restrict(Round.objects.select_for_update(of=("self",)), user, "view")
             .select_related("region", "subregion", "questionnaire")
             .get(pk=round_.pk)
         )
