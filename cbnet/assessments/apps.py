@@ -1,5 +1,11 @@
+import importlib
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+# Service modules register their event names at import; importing them all at start-up
+# makes the registry (activity filters, docs test) the same in every process.
+SERVICE_MODULES = ("questionnaires", "rounds", "workflow", "targets", "needs", "plans")
 
 
 class AssessmentsConfig(AppConfig):
@@ -9,6 +15,7 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self):
         from cbnet.assessments import policies
-        from cbnet.assessments.services import questionnaires  # noqa: F401 (its event names)
 
         policies.register()
+        for module in SERVICE_MODULES:
+            importlib.import_module(f"cbnet.assessments.services.{module}")
