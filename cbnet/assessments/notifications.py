@@ -62,46 +62,73 @@ def reminder_stage(days_left):
     return None
 
 
+def _run_instant(today):
+    """The instant the reminder run stands for: now when ``today`` is the server's date (the
+    cron run), else noon of the given day (an explicit or catch-up run, and tests)."""
+    import datetime
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    if today == timezone.localdate(now):
+        return now
+    return datetime.datetime.combine(
+        today, datetime.time(12), tzinfo=timezone.get_current_timezone()
+    )
+
+
 @register_reminder
 def remind_assessments_due(today):
     """Remind the people who fill in an assessment that is not submitted yet: 7 days and
-    1 day before its round's due date, and 1 day after it (each once per person)."""
+    1 day before its round's due date, and 1 day after it (each once per person).
+
+    Days are counted in the round's own time zone (a round closes at 23:59 there), and the
+    due date is part of what makes a reminder "already sent", so extending a round restarts
+    its reminders for the new date.
+    """
     import datetime
 
     from cbnet.assessments.choices import EDITABLE_STATUSES
     from cbnet.assessments.models import Assessment
+    from cbnet.assessments.services.rounds import local_date
     from cbnet.core.notifications.services import notify_once
 
+    instant = _run_instant(today)
+    # One day wider than the stages on each side: a round's local date may differ by one.
     assessments = (
         Assessment.objects.filter(
             status__in=list(EDITABLE_STATUSES),
             archived_at__isnull=True,
             round__archived_at__isnull=True,
-            round__opens_on__lte=today,
-            round__due_on__gte=today - datetime.timedelta(days=7),
-            round__due_on__lte=today + datetime.timedelta(days=7),
+            round__opens_on__lte=today + datetime.timedelta(days=1),
+            round__due_on__gte=today - datetime.timedelta(days=8),
+            round__due_on__lte=today + datetime.timedelta(days=8),
         )
         .select_related("round", "organisation")
         .order_by("round_id", "organisation_id")
     )
     result = ReminderResult()
     for assessment in assessments:
-        days_left = (assessment.round.due_on - today).days
+        round_ = assessment.round
+        round_today = local_date(round_.time_zone, instant)
+        if round_today < round_.opens_on:
+            continue
+        days_left = (round_.due_on - round_today).days
         stage = reminder_stage(days_left)
         if stage is None:
             continue
-        for person in workflow.assessment_contacts(assessment.organisation, on=today):
+        for person in workflow.assessment_contacts(assessment.organisation, on=round_today):
             result.add(
                 notify_once,
                 person,
                 REMINDER,
-                period=f"{assessment.round_id}:{stage}",
+                period=f"{round_.pk}:{round_.due_on.isoformat()}:{stage}",
                 obj=assessment,
                 context={
                     "assessment": assessment,
                     "organisation": assessment.organisation,
-                    "round": {"id": assessment.round_id, "name": assessment.round.name},
-                    "due_on": assessment.round.due_on,
+                    "round": {"id": round_.pk, "name": round_.name},
+                    "due_on": round_.due_on,
                     "stage": stage,
                     "days_left": days_left,
                 },

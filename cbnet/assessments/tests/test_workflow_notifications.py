@@ -135,3 +135,33 @@ def test_a_missed_day_still_sends_the_stage_once(net, kit):
     # Uruguay: NCP, alternate, head; Brazil: NCP.
     assert remind_assessments_due(datetime.date(2026, 3, 26)).sent == 4
     assert remind_assessments_due(datetime.date(2026, 3, 27)).sent == 0
+
+
+def stages_sent():
+    rows = Notification.objects.filter(kind="assessment.reminder")
+    return sorted({row.context["stage"] for row in rows})
+
+
+def test_reminder_days_are_counted_in_the_rounds_time_zone(net, kit):
+    # 1 April 01:00 UTC is still 31 March, the due day, in Montevideo (UTC-3): the round
+    # is open there, so the cron run sends the last-day reminder, not "overdue".
+    evening = datetime.datetime(2026, 4, 1, 1, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(evening, tick=False):
+        assert remind_assessments_due(datetime.date(2026, 4, 1)).sent > 0
+    assert stages_sent() == ["due-in-1"]
+    # In Auckland (UTC+13) the same instant is already 1 April 14:00: overdue there.
+    Notification.objects.all().delete()
+    kit.round.time_zone = "Pacific/Auckland"
+    kit.round.save()
+    with time_machine.travel(evening, tick=False):
+        remind_assessments_due(datetime.date(2026, 4, 1))
+    assert stages_sent() == ["overdue"]
+
+
+def test_extending_a_round_restarts_its_reminders(net, kit):
+    assert remind_assessments_due(datetime.date(2026, 3, 30)).sent > 0  # 1 day before
+    kit.round.due_on = datetime.date(2026, 4, 30)
+    kit.round.save()
+    Notification.objects.all().delete()
+    assert remind_assessments_due(datetime.date(2026, 4, 29)).sent > 0  # 1 day before again
+    assert stages_sent() == ["due-in-1"]
