@@ -8,6 +8,8 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from cbnet.assessments import workbook
@@ -248,13 +250,15 @@ def test_spanish_reader_gets_spanish_headers_levels_and_texts(client, net, kit):
     headers = header_columns(sheet)
     assert "Código" in headers and "Área" in headers
     assert "3 – Nivel 3 es" in headers
-    assert sheet.cell(row=question_row(sheet, "D1-01"), column=headers["Question"]).value == (
+    with translation.override("es"):
+        question_header, level_header = _("Question"), _("Your level")
+    assert sheet.cell(row=question_row(sheet, "D1-01"), column=headers[question_header]).value == (
         "¿Unidad de riesgo?"
     )
     assert book[workbook.LISTS_SHEET]["A4"].value == "3 – Nivel 3 es"
     # The Spanish labels are read back.
     sheet.cell(
-        row=question_row(sheet, "D1-01"), column=headers["Your level"]
+        row=question_row(sheet, "D1-01"), column=headers[level_header]
     ).value = "3 – Nivel 3 es"
     out = io.BytesIO()
     book.save(out)
