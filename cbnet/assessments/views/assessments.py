@@ -216,6 +216,10 @@ class AssessmentDetailView(AssessmentMixin):
             tfa_categories=sheet.TFA_CATEGORIES,
             round_url=model_url(type(obj.round), "detail", obj.round_id),
         )
+        # The scores and their chart (issue 4: "a chart on the assessment page").
+        from cbnet.assessments.views.results import score_context
+
+        context.update(score_context(obj, request.user))
         return render(request, self.template_name, context, status=200)
 
 
