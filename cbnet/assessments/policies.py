@@ -31,6 +31,16 @@ def administration_q(actor, prefix="organisation"):
     return _rocb_q(actor, prefix) | Q(**{f"{prefix}_id__in": actor.assessment_org_ids})
 
 
+def scoped(actor, qs, condition):
+    """``qs`` for the Secretariat, nothing for anonymous users, else the rows matching
+    ``condition`` (a Q, or a callable returning the filtered queryset)."""
+    if actor.is_secretariat:
+        return qs
+    if not actor.is_authenticated:
+        return qs.none()
+    return condition(qs) if callable(condition) else qs.filter(condition)
+
+
 class AssessmentPolicy(Policy):
     # Prefix from the policed model to the assessment ("" for Assessment itself).
     path = ""
@@ -39,10 +49,9 @@ class AssessmentPolicy(Policy):
         return f"{self.path}{name}"
 
     def viewable(self, actor, qs):
-        if actor.is_secretariat:
-            return qs
-        if not actor.is_authenticated:
-            return qs.none()
+        return scoped(actor, qs, lambda rows: self._own_or_shared(actor, rows))
+
+    def _own_or_shared(self, actor, qs):
         shared = Q(
             **{
                 self._p("status"): AssessmentStatus.VALIDATED,
@@ -58,11 +67,7 @@ class AssessmentPolicy(Policy):
         return qs.filter(pk__in=ids)
 
     def changeable(self, actor, qs):
-        if actor.is_secretariat:
-            return qs
-        if not actor.is_authenticated:
-            return qs.none()
-        return qs.filter(administration_q(actor, self._p("organisation")))
+        return scoped(actor, qs, administration_q(actor, self._p("organisation")))
 
     def can_add(self, actor):
         return actor.is_secretariat or actor.is_rocb
@@ -84,11 +89,7 @@ class RoundPolicy(Policy):
     """Rounds are not confidential; the region's ROCB officers open and change them."""
 
     def changeable(self, actor, qs):
-        if actor.is_secretariat:
-            return qs
-        if not actor.is_authenticated:
-            return qs.none()
-        return qs.filter(region_id__in=actor.rocb_region_ids)
+        return scoped(actor, qs, Q(region_id__in=actor.rocb_region_ids))
 
     def can_add(self, actor):
         return actor.is_secretariat or actor.is_rocb
@@ -100,18 +101,10 @@ class AdministrationRecordPolicy(Policy):
     prefix = "organisation"
 
     def viewable(self, actor, qs):
-        if actor.is_secretariat:
-            return qs
-        if not actor.is_authenticated:
-            return qs.none()
-        return qs.filter(administration_q(actor, self.prefix))
+        return scoped(actor, qs, administration_q(actor, self.prefix))
 
     def changeable(self, actor, qs):
-        if actor.is_secretariat:
-            return qs
-        if not actor.is_authenticated:
-            return qs.none()
-        return qs.filter(administration_q(actor, self.prefix))
+        return scoped(actor, qs, administration_q(actor, self.prefix))
 
     def can_add(self, actor):
         return actor.is_secretariat or actor.is_rocb or bool(actor.assessment_org_ids)
@@ -123,29 +116,19 @@ class MilestonePolicy(AdministrationRecordPolicy):
 
 class NeedPolicy(AdministrationRecordPolicy):
     def viewable(self, actor, qs):
-        if actor.is_secretariat:
-            return qs
-        if not actor.is_authenticated:
-            return qs.none()
-        return qs.filter(~Q(status=NeedStatus.DRAFT) | administration_q(actor, "organisation"))
+        return scoped(
+            actor, qs, ~Q(status=NeedStatus.DRAFT) | administration_q(actor, "organisation")
+        )
 
 
 class RegionalNeedPolicy(Policy):
     """Visible to every signed-in user once published; written by the region's ROCB."""
 
     def viewable(self, actor, qs):
-        if actor.is_secretariat:
-            return qs
-        if not actor.is_authenticated:
-            return qs.none()
-        return qs.filter(~Q(status="draft") | Q(region_id__in=actor.rocb_region_ids))
+        return scoped(actor, qs, ~Q(status="draft") | Q(region_id__in=actor.rocb_region_ids))
 
     def changeable(self, actor, qs):
-        if actor.is_secretariat:
-            return qs
-        if not actor.is_authenticated:
-            return qs.none()
-        return qs.filter(region_id__in=actor.rocb_region_ids)
+        return scoped(actor, qs, Q(region_id__in=actor.rocb_region_ids))
 
     def can_add(self, actor):
         return actor.is_secretariat or actor.is_rocb
