@@ -41,3 +41,20 @@ def test_the_page_shows_each_areas_weighted_score_and_the_chart(client):
     assert area_score(page, "D2") in ("2.00", "2.0", "2")
     assert area_score(page, "D3") == ""  # no answer: no score, not zero
     assert "vega-embed" in page  # the chart's scripts are loaded on this page
+
+
+def test_a_validated_assessment_offers_its_administration_to_turn_gaps_into_needs(client):
+    net = f.network()
+    kit = assessment_kit(net)
+    answers = {question.code: {"level": 2} for question in kit.questions}
+    workflow.save_answers(kit.uy, answers, user=net.users["ncp_uy"])
+    page_url = reverse("assessments:assessment_detail", args=[kit.uy.pk])
+    link = reverse("assessments:need_from_assessment", args=[kit.uy.pk])
+    client.force_login(net.users["ncp_uy"])
+    assert link not in client.get(page_url).content.decode()  # not validated yet
+    workflow.submit(kit.uy, user=net.users["ncp_uy"])
+    kit.uy.refresh_from_db()
+    workflow.validate(kit.uy, user=net.users["rocb"])
+    assert link in client.get(page_url).content.decode()
+    client.force_login(net.users["rocb"])  # the ROCB reviews; the administration asks
+    assert link not in client.get(page_url).content.decode()
