@@ -584,6 +584,10 @@ def load_demo(today=None):
     from cbnet.assessments.services.questionnaires import load_seeded_questionnaires
 
     load_seeded_questionnaires()
+    # The assessments demo: a finished round and a round under way (cbnet/assessments/demo.py).
+    from cbnet.assessments.demo import load_assessments_demo
+
+    created += load_assessments_demo(today)["created"]
     # Saves index themselves; a database from before the search index needs the rebuild.
     search_indexing.rebuild()
     return {"created": created}
