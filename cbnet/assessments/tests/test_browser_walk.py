@@ -129,7 +129,9 @@ def test_fill_in_return_resubmit_validate_publish_a_need_partner_sees_only_the_n
     shot(rocb, tmp_path, "03-validated")
 
     # 5. The NCP turns the D1 gap into a need (the other areas unticked) and publishes it.
-    ncp.goto(live_server.url + reverse("assessments:need_from_assessment", args=[assessment.pk]))
+    ncp.goto(url)
+    expect(ncp.locator(status)).to_have_text(str(A.VALIDATED.label))
+    ncp.locator("#needs-from-gaps").click()
     expect(ncp.locator("#proposal-D1")).to_be_visible()
     for code in ("D2", "D3"):
         ncp.locator(f"#proposal-{code} input[name$='-take']").uncheck()
