@@ -238,7 +238,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets that share a field name ("kind", "status") get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "cbnet.directory.choices.OrganisationKind",
+        "FrameworkKindEnum": "cbnet.capabilities.models.FrameworkKind",
+        "QuestionKindEnum": "cbnet.assessments.choices.QuestionKind",
+        "AssessmentStatusEnum": "cbnet.assessments.choices.AssessmentStatus",
+        "NeedStatusEnum": "cbnet.assessments.choices.NeedStatus",
+        "RegionalNeedStatusEnum": "cbnet.assessments.choices.RegionalNeedStatus",
+        "MilestoneStatusEnum": "cbnet.assessments.choices.MilestoneStatus",
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
