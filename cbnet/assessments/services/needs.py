@@ -391,6 +391,24 @@ def check_answers(need, answers):
 # --- statuses ---------------------------------------------------------------------------
 
 
+def _change_status(need, current, status, event, user, **fields):
+    """Move the locked row ``current`` to ``status`` (checked against the transitions), save
+    it with ``fields``, record ``event`` with the old and new status; ``need`` follows."""
+    old = _transition(current, status)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    _save(current, user)
+    record_event(
+        event,
+        current,
+        actor=user,
+        old={"status": old},
+        new={"status": current.status},
+        organisation=current.organisation,
+    )
+    return _sync(need, current)
+
+
 @transaction.atomic
 def publish(need, *, user, version=None):
     """draft -> published: visible to every signed-in user (partners included)."""
@@ -399,18 +417,9 @@ def publish(need, *, user, version=None):
         raise PermissionDenied(
             _("Only the administration's NCPs and head of administration publish its needs.")
         )
-    old = _transition(current, NeedStatus.PUBLISHED)
-    current.published_at = timezone.now()
-    _save(current, user)
-    record_event(
-        NEED_PUBLISHED,
-        current,
-        actor=user,
-        old={"status": old},
-        new={"status": current.status},
-        organisation=current.organisation,
+    return _change_status(
+        need, current, NeedStatus.PUBLISHED, NEED_PUBLISHED, user, published_at=timezone.now()
     )
-    return _sync(need, current)
 
 
 @transaction.atomic
@@ -421,17 +430,7 @@ def withdraw(need, *, user, version=None):
         raise PermissionDenied(
             _("Only the administration's NCPs and head of administration withdraw its needs.")
         )
-    old = _transition(current, NeedStatus.WITHDRAWN)
-    _save(current, user)
-    record_event(
-        NEED_WITHDRAWN,
-        current,
-        actor=user,
-        old={"status": old},
-        new={"status": current.status},
-        organisation=current.organisation,
-    )
-    return _sync(need, current)
+    return _change_status(need, current, NeedStatus.WITHDRAWN, NEED_WITHDRAWN, user)
 
 
 @transaction.atomic
@@ -445,17 +444,7 @@ def set_need_status(need, status, *, user, version=None):
         raise PermissionDenied(
             _("Only the region's ROCB officers and the Secretariat set this status.")
         )
-    old = _transition(current, status)
-    _save(current, user)
-    record_event(
-        NEED_STATUS_CHANGED,
-        current,
-        actor=user,
-        old={"status": old},
-        new={"status": current.status},
-        organisation=current.organisation,
-    )
-    return _sync(need, current)
+    return _change_status(need, current, status, NEED_STATUS_CHANGED, user)
 
 
 # --- regional needs ---------------------------------------------------------------------
